@@ -1,0 +1,153 @@
+"""The ``gradlm`` command: ``gradlm demo`` and ``gradlm fit PATH --target ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Optional, Sequence
+
+import numpy as np
+
+from . import datasets
+from .estimator import GDRegressor
+from .io import read_csv
+from .lstsq import lstsq
+
+
+def _report_epochs(history, every: Optional[int], out) -> None:
+    n = history.epochs_run
+    every = every or max(1, n // 20)
+    print(f"{'epoch':>6}  {'loss':>14}", file=out)
+    for i in range(n):
+        if (i + 1) % every == 0 or i == 0 or i == n - 1:
+            print(f"{i + 1:>6}  {history.loss[i]:>14.8g}", file=out)
+    print(f"stopped after {n} epochs ({history.stop_reason})", file=out)
+
+
+def _report_coefficients(est, ref, feature_names, target_names, out) -> None:
+    coef = np.atleast_2d(est.coef_)
+    intercept = np.atleast_1d(est.intercept_)
+    header = ["coefficient"]
+    for t in target_names:
+        header += [f"{t} (gd)", f"{t} (lstsq)"]
+    rows = []
+    for i, name in enumerate(list(feature_names) + ["(bias)"]):
+        row = [name]
+        for j in range(len(target_names)):
+            gd = coef[j, i] if i < coef.shape[1] else intercept[j]
+            exact = ref.weight[j, i] if i < coef.shape[1] else ref.bias[j]
+            row += [f"{gd:.6f}", f"{exact:.6f}"]
+        rows.append(row)
+    widths = [max(len(r[k]) for r in [header] + rows) for k in range(len(header))]
+    for r in [header] + rows:
+        print("  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(r, widths))), file=out)
+
+
+def _save_loss_plot(history, path: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_loss
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    ax = plot_loss(history, log=True)
+    ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(ax.figure)
+    return path
+
+
+def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> int:
+    est = GDRegressor(
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        momentum=args.momentum,
+        standardize=args.standardize,
+        seed=args.seed,
+        progress=False,
+    ).fit(X, y)
+    ref = lstsq(X, y)
+    history = est.history_
+    if args.json:
+        result = {
+            "loss": history.loss.tolist(),
+            "weight": np.atleast_2d(est.coef_).tolist(),
+            "bias": np.atleast_1d(est.intercept_).tolist(),
+            "features": list(feature_names),
+            "targets": list(target_names),
+            "lstsq_weight": ref.weight.tolist(),
+            "lstsq_bias": ref.bias.tolist(),
+            "epochs_run": history.epochs_run,
+            "stop_reason": history.stop_reason,
+            "settings": history.settings | {"standardize": bool(args.standardize)},
+        }
+        print(json.dumps(result))
+        return 0
+    out = sys.stdout
+    _report_epochs(history, args.every, out)
+    print(file=out)
+    _report_coefficients(est, ref, feature_names, target_names, out)
+    if plot_path:
+        print(f"\nloss plot written to {_save_loss_plot(history, plot_path)}", file=out)
+    return 0
+
+
+def _training_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float, standardize: bool) -> None:
+    parser.add_argument("--epochs", type=int, default=epochs, help=f"number of epochs (default {epochs})")
+    parser.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr})")
+    parser.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch)")
+    parser.add_argument("--optimizer", default="sgd", help="sgd or adam (default sgd)")
+    parser.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the start and batch order (default 0)")
+    parser.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        default=standardize,
+        help="optimise on standardized features, report on the original scale",
+    )
+    parser.add_argument("--every", type=int, default=None, help="print the loss every N epochs")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gradlm", description="Linear regression by gradient descent on PyTorch.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="train on the crop-yield data and compare with least squares")
+    _training_arguments(demo, epochs=200, lr=0.5, standardize=True)
+    demo.add_argument("--plot", default=os.path.join("gradlm-demo", "loss.png"), help="where to write the loss plot")
+    fit = sub.add_parser("fit", help="train on a CSV file")
+    fit.add_argument("path", help="CSV file with a header row")
+    fit.add_argument("--target", required=True, help="target column(s), comma-separated")
+    fit.add_argument("--features", default=None, help="feature columns, comma-separated (default: all other numeric)")
+    _training_arguments(fit, epochs=1000, lr=0.01, standardize=False)
+    fit.add_argument("--plot", default=None, help="write the loss plot to this PNG file")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``gradlm`` command; returns the exit status.
+
+    >>> main(["demo", "--epochs", "2", "--json"])  # doctest: +ELLIPSIS
+    {"loss": [...
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            X, y = data = datasets.crops()
+            return _run(args, X, y, data.feature_names, data.target_names, None if args.json else args.plot)
+        data = read_csv(args.path, target=args.target, features=args.features)
+        return _run(args, data.X, data.y, data.feature_names, data.target_names, args.plot)
+    except (ValueError, TypeError, OSError) as err:
+        print(f"gradlm: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""``GDRegressor``: the scikit-learn-style front end to :func:`gradlm.fit`."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+from .fit import fit
+from .model import LinearModel
+from .validation import as_dtype, check_X, check_y, column_names
+
+
+class GDRegressor:
+    """Linear regression fitted by gradient descent, with scikit-learn conventions.
+
+    Parameters
+    ----------
+    epochs, lr, batch_size, shuffle, optimizer, momentum, nesterov, weight_decay, tol, patience
+        As in :func:`gradlm.fit`.
+    init : {"torch", "randn", "zeros"}
+        How the model starts (see :class:`gradlm.LinearModel`).
+    standardize : bool
+        Optimise on features scaled to mean 0 and standard deviation 1 (much
+        better conditioned: larger ``lr``, fewer epochs); ``coef_`` and
+        ``intercept_`` are reported on the original scale all the same.
+    seed : int, optional
+        Seeds the initial parameters and the batch order; the global torch RNG
+        is left as it was. None uses the global RNG.
+    dtype, device : the model's dtype and device (default float32 on the CPU).
+    progress : bool, optional
+        A progress bar (see :func:`gradlm.fit`).
+
+    Attributes
+    ----------
+    coef_ : ndarray (n_targets, n_features), or (n_features,) when ``y`` was 1-D
+    intercept_ : ndarray (n_targets,), or a float when ``y`` was 1-D
+    history_ : History (of the optimisation, on the standardized scale if ``standardize``)
+    model_ : LinearModel (on the standardized scale if ``standardize``)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when ``X`` had column names
+    target_names_ : list of str, when ``y`` had column names
+    x_mean_, x_scale_ : ndarray (n_features,), the standardization (zeros and ones without it)
+
+    Examples
+    --------
+    >>> import gradlm
+    >>> X, y = gradlm.datasets.crops()
+    >>> est = GDRegressor(epochs=3000, lr=0.1, standardize=True, seed=0).fit(X, y)
+    >>> est.coef_.shape, est.intercept_.shape
+    ((2, 3), (2,))
+    >>> round(est.score(X, y), 3)
+    0.99
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 1000,
+        lr: float = 0.01,
+        batch_size: Optional[int] = None,
+        shuffle: bool = True,
+        optimizer: Any = "sgd",
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        init: str = "torch",
+        standardize: bool = False,
+        seed: Optional[int] = None,
+        tol: Optional[float] = None,
+        patience: Optional[int] = None,
+        dtype: Any = "float32",
+        device: Any = None,
+        progress: Optional[bool] = None,
+    ) -> None:
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.init = init
+        self.standardize = standardize
+        self.seed = seed
+        self.tol = tol
+        self.patience = patience
+        self.dtype = dtype
+        self.device = device
+        self.progress = progress
+
+    @classmethod
+    def _param_names(cls) -> list:
+        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor arguments, as scikit-learn's ``get_params``."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> "GDRegressor":
+        """Set constructor arguments by name; unknown names are an error."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{name!r} is not a parameter of GDRegressor; valid ones: {', '.join(valid)}.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
+        return f"GDRegressor({', '.join(changed)})"
+
+    def fit(self, X: Any, y: Any, validation: Optional[tuple] = None) -> "GDRegressor":
+        """Fit the model; ``validation=(X_val, y_val)`` is passed on to :func:`gradlm.fit`."""
+        dtype = as_dtype(self.dtype)
+        names = column_names(X) if hasattr(X, "columns") else None
+        target_names = column_names(y)
+        Xt = check_X(X, dtype=dtype, device=self.device)
+        y_1d = np.ndim(y) == 1
+        yt = check_y(y, n_rows=Xt.shape[0], dtype=dtype, device=self.device)
+        n_features, n_targets = Xt.shape[1], yt.shape[1]
+
+        if self.standardize:
+            mean = Xt.mean(dim=0, dtype=torch.float64)
+            scale = Xt.to(torch.float64).std(dim=0, unbiased=False)
+            scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+            Xt = ((Xt - mean) / scale).to(dtype)
+        else:
+            mean = torch.zeros(n_features, dtype=torch.float64)
+            scale = torch.ones(n_features, dtype=torch.float64)
+        if validation is not None:
+            X_val, y_val = validation
+            X_val = check_X(X_val, n_features=n_features, dtype=torch.float64, device=self.device)
+            validation = (((X_val - mean.to(X_val.device)) / scale.to(X_val.device)).to(dtype), y_val)
+
+        with torch.random.fork_rng(devices=[]):
+            if self.seed is not None:
+                torch.manual_seed(self.seed)
+            model = LinearModel(n_features, n_targets, init=self.init, dtype=dtype, device=self.device)
+        history = fit(
+            model,
+            Xt,
+            yt,
+            epochs=self.epochs,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            optimizer=self.optimizer,
+            momentum=self.momentum,
+            nesterov=self.nesterov,
+            weight_decay=self.weight_decay,
+            seed=self.seed,
+            validation=validation,
+            tol=self.tol,
+            patience=self.patience,
+            progress=self.progress,
+        )
+        mean, scale = mean.cpu().numpy(), scale.cpu().numpy()
+        coef = history.weight.astype(np.float64) / scale
+        intercept = history.bias.astype(np.float64) - coef @ mean
+
+        self.model_ = model
+        self.history_ = history
+        self.n_features_in_ = n_features
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.target_names_ = target_names
+        self.x_mean_, self.x_scale_ = mean, scale
+        self._y_1d = y_1d and n_targets == 1
+        self.coef_ = coef[0] if self._y_1d else coef
+        self.intercept_ = float(intercept[0]) if self._y_1d else intercept
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise RuntimeError("this GDRegressor is not fitted yet; call fit(X, y) first.")
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions (n, n_targets) in float64, or (n,) when ``y`` was 1-D at fit."""
+        self._check_fitted()
+        names = getattr(self, "feature_names_in_", None)
+        given = column_names(X) if hasattr(X, "columns") else None
+        if names is not None and given is not None and list(given) != list(names):
+            raise ValueError(
+                f"X has columns {given}, but the model was fitted with {list(names)}; "
+                "pass the same columns in the same order."
+            )
+        Xt = check_X(X, n_features=self.n_features_in_, dtype=torch.float64).cpu().numpy()
+        coef = np.atleast_2d(self.coef_)
+        pred = Xt @ coef.T + np.atleast_1d(self.intercept_)
+        return pred[:, 0] if self._y_1d else pred
+
+    def score(self, X: Any, y: Any) -> float:
+        """R² of the predictions, averaged over targets (as scikit-learn's ``score``)."""
+        pred = np.atleast_2d(self.predict(X).reshape(len(X), -1))
+        y = check_y(y, n_rows=pred.shape[0], n_outputs=pred.shape[1], dtype=torch.float64).cpu().numpy()
+        ss_res = ((y - pred) ** 2).sum(axis=0)
+        ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        safe = np.where(ss_tot > 0, ss_tot, 1.0)
+        r2 = np.where(ss_tot > 0, 1 - ss_res / safe, np.where(ss_res == 0, 1.0, 0.0))
+        return float(r2.mean())

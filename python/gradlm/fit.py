@@ -1,0 +1,219 @@
+"""The gradient-descent loops: full batch or mini-batch, torch optimizers or the tutorial's manual step."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Union
+
+import torch
+
+from .batches import BatchOrder
+from .history import History, Recorder
+from .loss import mse
+from .model import LinearModel
+from .validation import check_choice, check_float, check_int, check_X_y
+
+OPTIMIZERS = ("sgd", "adam")
+UPDATES = ("optimizer", "manual")
+
+
+def _optimizer(model, optimizer, *, lr, momentum, nesterov, weight_decay):
+    if isinstance(optimizer, torch.optim.Optimizer):
+        if lr is not None:
+            raise ValueError(
+                "lr was given together with an optimizer instance, which has its own lr; "
+                "leave lr unset (or pass optimizer='sgd')."
+            )
+        mine = {id(p) for p in model.parameters()}
+        theirs = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        if mine != theirs:
+            raise ValueError(
+                "the optimizer instance does not hold this model's parameters; build it with "
+                "torch.optim.SGD(model.parameters(), ...)."
+            )
+        return optimizer
+    name = check_choice(optimizer, "optimizer", OPTIMIZERS)
+    if lr is None:
+        raise ValueError("lr is required; pass a learning rate such as lr=0.001.")
+    if name == "sgd":
+        if nesterov and momentum <= 0:
+            raise ValueError("nesterov=True needs momentum > 0; set momentum=0.9, say.")
+        return torch.optim.SGD(
+            model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
+        )
+    if momentum or nesterov:
+        raise ValueError("momentum and nesterov apply to optimizer='sgd' only; unset them for 'adam'.")
+    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def _manual_step(params, lr):
+    """The tutorial's update: ``p -= p.grad * lr`` under no_grad, then zero the gradient."""
+
+    def step():
+        with torch.no_grad():
+            for p in params:
+                p -= p.grad * lr
+                p.grad.zero_()
+
+    return step
+
+
+def fit(
+    model: LinearModel,
+    X: Any,
+    y: Any,
+    *,
+    epochs: int,
+    lr: Optional[float] = None,
+    batch_size: Optional[int] = None,
+    shuffle: bool = True,
+    optimizer: Union[str, torch.optim.Optimizer] = "sgd",
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    update: str = "optimizer",
+    seed: Optional[int] = None,
+    validation: Optional[tuple] = None,
+    tol: Optional[float] = None,
+    patience: Optional[int] = None,
+    callbacks: Iterable[Callable] = (),
+    progress: Optional[bool] = None,
+) -> History:
+    """Train ``model`` on ``(X, y)`` by gradient descent on the MSE; return the History.
+
+    Parameters
+    ----------
+    model : LinearModel
+        Trained in place; its dtype and device decide those of the data.
+    X : array-like (n, in)
+        Tensor, NumPy array, pandas DataFrame or nested list; a 1-D ``X`` is one feature.
+    y : array-like (n, out)
+        A 1-D ``y`` is accepted for a one-output model.
+    epochs : int
+    lr : float
+        Learning rate (leave unset when ``optimizer`` is an instance).
+    batch_size : int, optional
+        None is full batch: each epoch is one step on all rows. Otherwise
+        mini-batches, the last one smaller when ``n`` is not a multiple; a
+        ``batch_size`` above ``n`` gives one batch of all rows.
+    shuffle : bool
+        Reshuffle the rows every epoch (mini-batch only), in the order
+        ``DataLoader(..., shuffle=True)`` draws (see :mod:`gradlm.batches`).
+    optimizer : {"sgd", "adam"} or torch.optim.Optimizer
+    momentum, nesterov, weight_decay : SGD settings (``weight_decay`` also for Adam).
+    update : {"optimizer", "manual"}
+        ``"manual"`` is the tutorials' step: ``p -= p.grad * lr`` under
+        ``torch.no_grad()``, then ``p.grad.zero_()``; plain SGD only.
+    seed : int, optional
+        Seeds the batch order; None draws it from the global torch RNG.
+    validation : (X_val, y_val), optional
+        Its loss is recorded after each epoch, and monitored by ``tol`` instead
+        of the training loss.
+    tol, patience : optional
+        Stop when the monitored loss has not improved by more than ``tol`` for
+        ``patience`` epochs in a row (defaults: ``patience=5``, ``tol=0``).
+        A ConvergenceWarning says when ``epochs`` ran out first.
+    callbacks : callables
+        Each called with an :class:`EpochInfo` after every epoch; returning True stops.
+    progress : bool, optional
+        A tqdm progress bar; by default only on an interactive terminal, never under CI.
+
+    Returns
+    -------
+    History
+
+    Examples
+    --------
+    The nn.Linear tutorial, epoch by epoch:
+
+    >>> import torch, gradlm
+    >>> X, y = gradlm.datasets.line()
+    >>> _ = torch.manual_seed(59)
+    >>> history = gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=50, lr=0.001)
+    >>> print(f"{history.loss[0]:.4f} {history.loss[-1]:.4f}")
+    3057.2168 21.0585
+    """
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "weight") or not hasattr(model, "bias"):
+        raise TypeError(f"model must be a gradlm.LinearModel; got {type(model).__name__}.")
+    update = check_choice(update, "update", UPDATES)
+    lr = check_float(lr, "lr", positive=True, allow_none=True)
+    momentum = check_float(momentum, "momentum", nonnegative=True)
+    weight_decay = check_float(weight_decay, "weight_decay", nonnegative=True)
+    batch_size = check_int(batch_size, "batch_size", allow_none=True)
+    seed = check_int(seed, "seed", minimum=0, allow_none=True)
+    weight, bias = model.weight, model.bias
+    like = {"dtype": weight.dtype, "device": weight.device}
+    n_out, n_in = weight.shape
+    X, y = check_X_y(X, y, n_features=n_in, n_outputs=n_out, **like)
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError("validation must be a pair (X_val, y_val).")
+        X_val, y_val = check_X_y(*validation, n_features=n_in, n_outputs=n_out, **like)
+
+    if update == "manual":
+        if not isinstance(optimizer, str) or optimizer != "sgd" or momentum or nesterov or weight_decay:
+            raise ValueError(
+                "update='manual' is plain SGD; leave optimizer='sgd' and momentum, nesterov, "
+                "weight_decay unset."
+            )
+        if lr is None:
+            raise ValueError("lr is required; pass a learning rate such as lr=0.001.")
+        params = [weight, bias]
+        for p in params:
+            p.grad = None
+        step = _manual_step(params, lr)
+        zero_grad = lambda: None  # noqa: E731 (the manual step zeroes after updating)
+        opt_name = "manual"
+    else:
+        opt = _optimizer(model, optimizer, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+        step, zero_grad = opt.step, opt.zero_grad
+        opt_name = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
+        lr = lr if lr is not None else opt.param_groups[0].get("lr")
+
+    recorder = Recorder(
+        epochs=epochs,
+        tol=tol,
+        patience=patience,
+        callbacks=callbacks,
+        progress=progress,
+        settings={
+            "lr": lr,
+            "batch_size": batch_size,
+            "shuffle": bool(shuffle),
+            "optimizer": opt_name,
+            "momentum": momentum,
+            "nesterov": bool(nesterov),
+            "weight_decay": weight_decay,
+            "seed": seed,
+            "n": X.shape[0],
+        },
+    )
+    n = X.shape[0]
+    order = None if batch_size is None else BatchOrder(n, batch_size, bool(shuffle), seed)
+
+    def train_step(Xb, yb):
+        loss = mse(model(Xb), yb)
+        zero_grad()
+        loss.backward()
+        step()
+        return loss.detach()
+
+    try:
+        for epoch in recorder:
+            recorder.start_epoch(weight, bias)
+            if order is None:
+                epoch_loss = float(train_step(X, y))
+            else:
+                total = torch.zeros((), dtype=torch.float64, device=weight.device)
+                count = 0
+                for idx in order.epoch():
+                    total += train_step(X[idx], y[idx])
+                    count += 1
+                epoch_loss = float(total) / count
+            val_loss = None
+            if validation is not None:
+                with torch.no_grad():
+                    val_loss = float(mse(model(X_val), y_val))
+            recorder.end_epoch(epoch, epoch_loss, val_loss, model)
+    except KeyboardInterrupt:
+        recorder.interrupt()
+    return recorder.history(weight, bias)

@@ -1,0 +1,261 @@
+"""The record of a training run, and the bookkeeping that fills it epoch by epoch.
+
+``History.loss[i]`` is epoch ``i + 1``'s training loss: for full-batch training
+the loss computed before that epoch's step (as the nn.Linear tutorial prints
+it), for mini-batch training the mean of the epoch's batch losses.
+``weight_path[i]`` and ``bias_path[i]`` are the parameters at the start of
+epoch ``i + 1`` (for full batch, the ones ``loss[i]`` was computed with);
+``weight`` and ``bias`` are the final parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+import numpy as np
+import torch
+
+from .exceptions import ConvergenceWarning
+from .loss import loss_at
+from .validation import check_float, check_int
+
+STOP_REASONS = ("epochs", "tol", "callback", "interrupted")
+
+
+@dataclass
+class History:
+    """What ``fit`` and ``numpy_gd`` return.
+
+    Attributes
+    ----------
+    loss : ndarray (epochs_run,)
+    val_loss : ndarray (epochs_run,) or None
+        Loss on the ``validation`` data with the parameters at the end of each epoch.
+    weight_path : ndarray (epochs_run, out, in)
+    bias_path : ndarray (epochs_run, out)
+    weight : ndarray (out, in), final
+    bias : ndarray (out,), final
+    epochs_run : int
+    stop_reason : {"epochs", "tol", "callback", "interrupted"}
+    settings : dict
+        The training settings (lr, batch_size, optimizer, ...).
+
+    Examples
+    --------
+    >>> import gradlm
+    >>> X, y = gradlm.datasets.line()
+    >>> h = gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=3, lr=1e-3)
+    >>> h.loss.shape, h.weight.shape, h.stop_reason
+    ((3,), (1, 1), 'epochs')
+    """
+
+    loss: np.ndarray
+    weight_path: np.ndarray
+    bias_path: np.ndarray
+    weight: np.ndarray
+    bias: np.ndarray
+    stop_reason: str = "epochs"
+    val_loss: Optional[np.ndarray] = None
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def epochs_run(self) -> int:
+        return int(self.loss.shape[0])
+
+    @property
+    def converged(self) -> bool:
+        """True when training stopped because the loss stopped improving by ``tol``."""
+        return self.stop_reason == "tol"
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop_reason == "interrupted"
+
+    def optimality_gap(self, X: Any, y: Any) -> float:
+        """Loss of the final parameters minus the least-squares (optimal) loss, in float64.
+
+        >>> import gradlm
+        >>> X, y = gradlm.datasets.line()
+        >>> h = gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=50, lr=1e-3)
+        >>> 0 <= h.optimality_gap(X, y) < 1
+        True
+        """
+        from .lstsq import lstsq
+
+        optimum = loss_at(*lstsq(X, y), X, y)
+        return loss_at(self.weight, self.bias, X, y) - optimum
+
+    def to_dict(self) -> dict:
+        """Plain Python lists and numbers, ready for JSON.
+
+        >>> import gradlm
+        >>> X, y = gradlm.datasets.line()
+        >>> d = gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=2, lr=1e-3).to_dict()
+        >>> sorted(d)[:4]
+        ['bias', 'bias_path', 'epochs_run', 'loss']
+        """
+        return {
+            "loss": self.loss.tolist(),
+            "val_loss": None if self.val_loss is None else self.val_loss.tolist(),
+            "weight": self.weight.tolist(),
+            "bias": self.bias.tolist(),
+            "weight_path": self.weight_path.tolist(),
+            "bias_path": self.bias_path.tolist(),
+            "epochs_run": self.epochs_run,
+            "stop_reason": self.stop_reason,
+            "converged": self.converged,
+            "settings": dict(self.settings),
+        }
+
+    def __repr__(self) -> str:
+        last = f"{self.loss[-1]:.6g}" if self.epochs_run else "none"
+        return (
+            f"History(epochs_run={self.epochs_run}, final loss={last}, "
+            f"stop_reason={self.stop_reason!r})"
+        )
+
+
+@dataclass
+class EpochInfo:
+    """What a callback receives after each epoch. Return True from the callback to stop."""
+
+    epoch: int
+    loss: float
+    val_loss: Optional[float]
+    model: Any
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _progress_wanted(progress: Optional[bool]) -> bool:
+    if progress is not None:
+        return bool(progress)
+    if os.environ.get("CI") or "PYTEST_CURRENT_TEST" in os.environ:
+        return False
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+class Recorder:
+    """Runs the epoch loop's bookkeeping: records, stopping rules, callbacks, progress.
+
+    Shared by the torch loop (``fit``) and the NumPy loop (``numpy_gd``), so both
+    stop, warn and report the same way.
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: Any,
+        tol: Any = None,
+        patience: Any = None,
+        callbacks: Iterable[Callable] = (),
+        progress: Optional[bool] = None,
+        settings: Optional[dict] = None,
+    ) -> None:
+        self.epochs = check_int(epochs, "epochs")
+        self.tol = check_float(tol, "tol", nonnegative=True, allow_none=True)
+        self.patience = check_int(patience, "patience", allow_none=True)
+        if self.patience is not None and self.tol is None:
+            self.tol = 0.0
+        if self.tol is not None and self.patience is None:
+            self.patience = 5
+        if callable(callbacks):
+            callbacks = (callbacks,)
+        self.callbacks = tuple(callbacks)
+        for cb in self.callbacks:
+            if not callable(cb):
+                raise TypeError(f"callbacks must be callables taking an EpochInfo; got {cb!r}.")
+        self.progress = _progress_wanted(progress)
+        self.settings = dict(settings or {}, epochs=self.epochs, tol=self.tol, patience=self.patience)
+        self.loss: list = []
+        self.val_loss: list = []
+        self.weights: list = []
+        self.biases: list = []
+        self.stop_reason = "epochs"
+        self._best = math.inf
+        self._wait = 0
+        self._bar = None
+
+    def __iter__(self) -> Iterator[int]:
+        epochs: Iterable[int] = range(1, self.epochs + 1)
+        if self.progress:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # tqdm is an optional extra
+                tqdm = None
+            if tqdm is not None:
+                self._bar = tqdm(epochs, desc="fit", unit="epoch", leave=False)
+                epochs = self._bar
+        try:
+            for epoch in epochs:
+                yield epoch
+                if self.stop_reason != "epochs":
+                    break
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+
+    def start_epoch(self, weight: Any, bias: Any) -> None:
+        """Record the parameters at the start of an epoch (copies)."""
+        clone = (lambda t: t.detach().clone()) if isinstance(weight, torch.Tensor) else np.copy
+        self.weights.append(clone(weight))
+        self.biases.append(clone(bias))
+
+    def end_epoch(self, epoch: int, loss: float, val_loss: Optional[float], model: Any) -> None:
+        """Record an epoch's losses, then apply the stopping rules and callbacks."""
+        self.loss.append(loss)
+        if val_loss is not None:
+            self.val_loss.append(val_loss)
+        if self._bar is not None:
+            self._bar.set_postfix(loss=f"{loss:.6g}", refresh=False)
+        if self.tol is not None:
+            monitored = val_loss if val_loss is not None else loss
+            if monitored < self._best - self.tol:
+                self._best = monitored
+                self._wait = 0
+            else:
+                self._wait += 1
+            if self._wait >= self.patience:
+                self.stop_reason = "tol"
+        info = EpochInfo(epoch=epoch, loss=loss, val_loss=val_loss, model=model)
+        for cb in self.callbacks:
+            if cb(info) is True:
+                self.stop_reason = "callback"
+
+    def interrupt(self) -> None:
+        self.stop_reason = "interrupted"
+
+    def history(self, weight: Any, bias: Any) -> History:
+        """Build the History with the final parameters; warn if ``tol`` was never met."""
+        n = len(self.loss)
+        # An interrupt can land after start_epoch and before end_epoch: keep whole epochs.
+        weights, biases = self.weights[:n], self.biases[:n]
+        stack = (lambda xs: _to_numpy(torch.stack(xs))) if weights and isinstance(weights[0], torch.Tensor) else np.stack
+        weight = _to_numpy(weight).copy()
+        bias = _to_numpy(bias).copy()
+        if self.tol is not None and self.stop_reason == "epochs":
+            warnings.warn(
+                f"training reached epochs={self.epochs} before the loss stopped improving by "
+                f"tol={self.tol:g}; increase epochs or lr, or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return History(
+            loss=np.asarray(self.loss, dtype=np.float64),
+            val_loss=np.asarray(self.val_loss, dtype=np.float64) if self.val_loss else None,
+            weight_path=stack(weights) if n else np.empty((0,) + weight.shape, weight.dtype),
+            bias_path=stack(biases) if n else np.empty((0,) + bias.shape, bias.dtype),
+            weight=weight,
+            bias=bias,
+            stop_reason=self.stop_reason,
+            settings=self.settings,
+        )

@@ -1,0 +1,87 @@
+"""Reading data files: a CSV with named feature and target columns."""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+from .datasets import Dataset
+
+
+def _names(value: Union[str, Sequence[str], None], name: str) -> Optional[list]:
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v) for v in value]
+    names = [v for v in names if v]
+    if not names:
+        raise ValueError(f"{name} names no columns; pass one or more column names.")
+    return names
+
+
+def read_csv(
+    path: Union[str, os.PathLike],
+    target: Union[str, Sequence[str]],
+    features: Union[str, Sequence[str], None] = None,
+    dtype: torch.dtype = torch.float32,
+) -> Dataset:
+    """Read a CSV with a header row into a :class:`~gradlm.datasets.Dataset` ``(X, y)``.
+
+    ``target`` names the target column(s) (a list or a comma-separated
+    string); ``features`` the feature columns, by default every other numeric
+    column (non-numeric ones, such as a region label, are left out). A named
+    column that is missing or not numeric is an error that names it.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
+    >>> _ = open(path, "w").write("region,x,y\\nA,1,3\\nB,2,5\\n")
+    >>> data = read_csv(path, target="y")
+    >>> data.X.tolist(), data.y.tolist(), data.feature_names
+    ([[1.0], [2.0]], [[3.0], [5.0]], ['x'])
+    """
+    targets = _names(target, "target")
+    wanted = _names(features, "features")
+    with open(path, newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise ValueError(f"{path} is empty; a CSV with a header row is needed.") from None
+        rows = [row for row in reader if row]
+    if not rows:
+        raise ValueError(f"{path} has a header but no data rows.")
+    for row_number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise ValueError(f"{path} line {row_number} has {len(row)} fields, the header {len(header)}.")
+    columns = {name: [row[j].strip() for row in rows] for j, name in enumerate(header)}
+
+    def numeric(name: str, required: bool) -> Optional[np.ndarray]:
+        if name not in columns:
+            raise ValueError(f"column {name!r} is not in {path}; its columns are {', '.join(header)}.")
+        try:
+            return np.array([float(v) if v not in ("", "NA", "NaN", "nan") else np.nan for v in columns[name]])
+        except ValueError:
+            if required:
+                raise TypeError(f"column {name!r} of {path} is not numeric; pick numeric columns.") from None
+            return None
+
+    y_cols = [numeric(t, True) for t in targets]
+    if wanted is None:
+        candidates = [h for h in header if h not in targets]
+        found = [(h, numeric(h, False)) for h in candidates]
+        wanted = [h for h, col in found if col is not None]
+        x_cols = [col for _, col in found if col is not None]
+        if not wanted:
+            raise ValueError(f"{path} has no numeric feature columns besides the target(s).")
+    else:
+        overlap = sorted(set(wanted) & set(targets))
+        if overlap:
+            raise ValueError(f"column(s) {overlap} are both features and targets; pick one role each.")
+        x_cols = [numeric(f, True) for f in wanted]
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    X = torch.from_numpy(np.column_stack(x_cols).astype(np_dtype))
+    y = torch.from_numpy(np.column_stack(y_cols).astype(np_dtype))
+    return Dataset(X, y, wanted, targets)

@@ -107,7 +107,7 @@ def line(n: int = 50) -> Dataset:
 
     >>> X, y = line()
     >>> X.shape, float(y[0, 0])
-    (torch.Size([50, 1]), 10.0)
+    (torch.Size([50, 1]), 5.0)
     """
     n = check_int(n, "n")
     X = torch.linspace(1, 50, n).reshape(-1, 1)

@@ -28,7 +28,7 @@ def gradients(X: np.ndarray, y: np.ndarray, weight: np.ndarray, bias: np.ndarray
     >>> loss, dW, db = gradients(np.array([[1.0], [2.0]]), np.array([[3.0], [5.0]]),
     ...                          np.array([[2.0]]), np.array([0.0]))
     >>> float(loss), dW.tolist(), db.tolist()
-    (2.5, [[-5.0]], [-3.0])
+    (1.0, [[-3.0]], [-2.0])
     """
     r = X @ weight.T + bias - y
     scale = 2.0 / r.size

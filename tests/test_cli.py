@@ -1,0 +1,82 @@
+"""The gradlm command, run as a user runs it: in a subprocess."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gradlm
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "gradlm", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_demo_prints_losses_weights_beside_lstsq_and_writes_the_plot(tmp_path):
+    result = run("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "epoch" in out and "loss" in out
+    assert "mangoes (gd)" in out and "mangoes (lstsq)" in out
+    assert (tmp_path / "gradlm-demo" / "loss.png").stat().st_size > 1000
+    assert "loss plot written to" in out
+    # the demo's gradient-descent weights agree with least squares to the printed digits
+    weight, _ = gradlm.lstsq(*gradlm.datasets.crops())
+    line = next(l for l in out.splitlines() if l.startswith("temperature"))
+    gd, exact = float(line.split()[1]), float(line.split()[2])
+    assert gd == pytest.approx(exact, abs=2e-6) and exact == pytest.approx(weight[0, 0], abs=1e-6)
+
+
+def test_fit_csv_json(tmp_path):
+    frame = gradlm.datasets.crops().to_frame()
+    path = tmp_path / "crops.csv"
+    frame.to_csv(path, index=False)
+    result = run("fit", str(path), "--target", "mangoes,oranges", "--epochs", "300", "--lr", "0.5",
+                 "--standardize", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["features"] == ["temperature", "rainfall", "humidity"]  # region is not numeric: left out
+    assert data["targets"] == ["mangoes", "oranges"]
+    assert len(data["loss"]) == 300
+    np.testing.assert_allclose(data["weight"], data["lstsq_weight"], rtol=1e-4)
+    np.testing.assert_allclose(data["bias"], data["lstsq_bias"], rtol=1e-4)
+
+
+def test_fit_csv_feature_selection_minibatch_and_plot(tmp_path):
+    frame = gradlm.datasets.crops().to_frame()
+    path = tmp_path / "crops.csv"
+    frame.to_csv(path, index=False)
+    plot = tmp_path / "loss.png"
+    result = run("fit", str(path), "--target", "oranges", "--features", "rainfall,humidity", "--epochs", "20",
+                 "--lr", "0.05", "--batch-size", "5", "--optimizer", "adam", "--seed", "3", "--standardize",
+                 "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    assert "oranges (gd)" in result.stdout and "temperature" not in result.stdout
+    assert plot.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target", "apples"], "column 'apples' is not in"),
+    (["--target", "region"], "column 'region' of"),
+    (["--target", "mangoes", "--lr", "-1"], "lr must be > 0"),
+    (["--target", "mangoes", "--optimizer", "lbfgs"], "optimizer must be one of 'sgd', 'adam'"),
+])
+def test_errors_exit_2_with_a_message(tmp_path, args, message):
+    path = tmp_path / "crops.csv"
+    gradlm.datasets.crops().to_frame().to_csv(path, index=False)
+    result = run("fit", str(path), *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_script_is_installed():
+    import shutil
+
+    script = shutil.which("gradlm", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert script is not None
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "demo" in result.stdout

@@ -19,6 +19,8 @@ def test_standardized_fit_reaches_lstsq_to_1e_4():
     assert est.coef_.shape == (2, 3) and est.intercept_.shape == (2,)
     np.testing.assert_allclose(est.coef_, weight, rtol=1e-4)
     np.testing.assert_allclose(est.intercept_, bias, rtol=1e-4)
+    gap = est.optimality_gap(X, y)
+    assert 0 <= gap < 1e-5 * gradlm.loss_at(weight, bias, X, y)
 
 
 def test_matches_sklearn_linear_regression_and_r2():

@@ -14,7 +14,7 @@ from .exceptions import ConvergenceWarning
 from .fit import fit
 from .history import EpochInfo, History
 from .loss import loss_at, mse
-from .lstsq import LeastSquares, lstsq
+from .lstsq import LeastSquares, lstsq, optimality_gap
 from .model import LinearModel, linear
 from .numpy_gd import numpy_gd
 
@@ -34,4 +34,5 @@ __all__ = [
     "lstsq",
     "mse",
     "numpy_gd",
+    "optimality_gap",
 ]

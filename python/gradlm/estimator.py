@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .fit import fit
+from .lstsq import optimality_gap
 from .model import LinearModel
 from .validation import as_dtype, check_X, check_y, column_names
 
@@ -202,6 +203,11 @@ class GDRegressor(*_BASES):
         coef = np.atleast_2d(self.coef_)
         pred = Xt @ coef.T + np.atleast_1d(self.intercept_)
         return pred[:, 0] if self._y_1d else pred
+
+    def optimality_gap(self, X: Any, y: Any) -> float:
+        """Loss of ``coef_``, ``intercept_`` on ``(X, y)`` minus the least-squares loss (float64)."""
+        self._check_fitted()
+        return optimality_gap(np.atleast_2d(self.coef_), np.atleast_1d(self.intercept_), X, y)
 
     def score(self, X: Any, y: Any) -> float:
         """R² of the predictions, averaged over targets (as scikit-learn's ``score``)."""

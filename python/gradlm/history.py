@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from .exceptions import ConvergenceWarning
-from .loss import loss_at
 from .validation import check_float, check_int
 
 STOP_REASONS = ("epochs", "tol", "callback", "interrupted")
@@ -79,6 +78,9 @@ class History:
     def optimality_gap(self, X: Any, y: Any) -> float:
         """Loss of the final parameters minus the least-squares (optimal) loss, in float64.
 
+        ``X`` and ``y`` are the data the parameters were trained on (for a
+        standardized ``GDRegressor``, use its own ``optimality_gap``).
+
         >>> import torch, gradlm
         >>> X, y = gradlm.datasets.line()
         >>> _ = torch.manual_seed(59)
@@ -86,10 +88,9 @@ class History:
         >>> 0 <= h.optimality_gap(X, y) < 1
         True
         """
-        from .lstsq import lstsq
+        from .lstsq import optimality_gap
 
-        optimum = loss_at(*lstsq(X, y), X, y)
-        return loss_at(self.weight, self.bias, X, y) - optimum
+        return optimality_gap(self.weight, self.bias, X, y)
 
     def to_dict(self) -> dict:
         """Plain Python lists and numbers, ready for JSON.

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from .loss import loss_at
 from .validation import check_X_y
 
 
@@ -42,3 +43,17 @@ def lstsq(X: Any, y: Any) -> LeastSquares:
     weight = coef.T.contiguous()
     bias = y_mean - weight @ x_mean
     return LeastSquares(weight.numpy(), bias.numpy())
+
+
+def optimality_gap(weight: Any, bias: Any, X: Any, y: Any) -> float:
+    """MSE of ``(weight, bias)`` on ``(X, y)`` minus the least-squares MSE, both in float64.
+
+    Zero at the optimum; how far gradient descent still is from it.
+
+    >>> import gradlm
+    >>> X, y = gradlm.datasets.crops()
+    >>> weight, bias = lstsq(X, y)
+    >>> abs(optimality_gap(weight, bias, X, y)) < 1e-9
+    True
+    """
+    return loss_at(weight, bias, X, y) - loss_at(*lstsq(X, y), X, y)

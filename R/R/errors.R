@@ -1,0 +1,51 @@
+# Calling the core: Python exceptions become R errors with the Python message
+# and no traceback noise. An error never ends the R session.
+
+py_message <- function(e) {
+  last <- tryCatch(reticulate::py_last_error(), error = function(err) NULL)
+  msg <- if (!is.null(last) && !is.null(last$value)) last$value else conditionMessage(e)
+  msg <- sub("^Error in py_call_impl\\(callable, dots\\$args, dots\\$keywords\\) :\\s*", "", msg)
+  msg <- sub("^(ValueError|TypeError|RuntimeError|KeyError|IndexError): ", "", msg)
+  sub("\\n+Run `reticulate::py_last_error\\(\\)` for details\\.?\\s*$", "", msg)
+}
+
+# Evaluate `expr` (a call into Python); re-raise its error as a plain R error.
+call_core <- function(expr) {
+  tryCatch(expr, error = function(e) {
+    if (identical(conditionMessage(e), install_hint())) stop(e)
+    stop(py_message(e), call. = FALSE)
+  })
+}
+
+# R data to what the core takes: a numeric matrix (or vector), checked for what
+# only R has (NA, factors, character columns), with R's 1-based row numbers.
+# Shapes, dtypes and the float32 conversion are the core's (gradlm.validation).
+as_numeric_data <- function(x, name) {
+  if (is.null(x)) stop(sprintf("%s is NULL; pass a numeric matrix, vector or data.frame.", name), call. = FALSE)
+  if (inherits(x, "python.builtin.object")) return(x)
+  if (is.data.frame(x)) {
+    if (nrow(x) == 0L) stop(sprintf("%s has 0 rows; pass at least one row of data.", name), call. = FALSE)
+    ok <- vapply(x, function(col) is.numeric(col) || is.logical(col), logical(1))
+    if (!all(ok)) {
+      stop(sprintf(
+        "%s has non-numeric column(s) %s; convert them (for example with model.matrix()) or drop them.",
+        name, paste0("'", names(x)[!ok], "'", collapse = ", ")
+      ), call. = FALSE)
+    }
+    x <- as.matrix(x)
+  }
+  if (!is.numeric(x) && !is.logical(x)) {
+    stop(sprintf("%s must be numeric; got %s.", name, class(x)[1]), call. = FALSE)
+  }
+  if (length(x) == 0L) stop(sprintf("%s is empty; pass at least one row of data.", name), call. = FALSE)
+  bad <- !is.finite(x)
+  if (any(bad)) {
+    rows <- if (is.matrix(bad)) which(rowSums(bad) > 0) else which(bad)
+    stop(sprintf(
+      "%s contains %d NA, NaN or infinite value(s), the first in row %d; remove or impute those rows.",
+      name, sum(bad), rows[1]
+    ), call. = FALSE)
+  }
+  if (!is.double(x)) storage.mode(x) <- "double"
+  x
+}

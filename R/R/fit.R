@@ -1,0 +1,197 @@
+#' @importFrom generics fit
+#' @export
+generics::fit
+
+#' Train a linear model by gradient descent
+#'
+#' The R face of Python's `gradlm.fit()`: the same arguments and defaults.
+#' The data cross into Python once, the whole loop runs there, and the
+#' history comes back once.
+#'
+#' @param object A model from [linear_model()], trained in place.
+#' @param x Inputs (n, in): a matrix, data.frame or vector (one feature), or a tensor.
+#' @param y Targets (n, out); a vector for a one-output model.
+#' @param epochs Number of epochs.
+#' @param lr Learning rate (leave `NULL` when `optimizer` is a torch optimizer object).
+#' @param batch_size `NULL` for full batch, else the mini-batch size.
+#' @param shuffle Reshuffle the rows every epoch (mini-batch), in the order
+#'   torch's `DataLoader(shuffle = TRUE)` draws.
+#' @param optimizer `"sgd"`, `"adam"`, or a torch optimizer object built on
+#'   `object$parameters()`.
+#' @param momentum,nesterov,weight_decay SGD settings (`weight_decay` also for Adam).
+#' @param update `"optimizer"`, or `"manual"` for the tutorials' step
+#'   `p -= p$grad * lr` under `torch$no_grad()`.
+#' @param seed Seeds the batch order; `NULL` draws it from torch's global RNG.
+#' @param validation `list(x_val, y_val)`, whose loss is recorded each epoch.
+#' @param tol,patience Stop when the loss has not improved by `tol` for
+#'   `patience` epochs.
+#' @param progress Show a progress bar.
+#' @param ... Unused.
+#' @return A `gradlm_history`: `loss` (per epoch), `val_loss`, `weight_path`
+#'   (epochs x out x in), `bias_path`, final `weight` and `bias`,
+#'   `epochs_run`, `stop_reason`, `converged`, `settings`. See
+#'   [as.data.frame.gradlm_history()].
+#' @examples
+#' \dontrun{
+#' d <- line_data()
+#' torch$manual_seed(59L)
+#' h <- fit(linear_model(1, 1), d$x, d$y, epochs = 50, lr = 0.001)
+#' head(as.data.frame(h))
+#' }
+#' @export
+fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_size = NULL, shuffle = TRUE,
+                                         optimizer = "sgd", momentum = 0, nesterov = FALSE,
+                                         weight_decay = 0, update = "optimizer", seed = NULL,
+                                         validation = NULL, tol = NULL, patience = NULL,
+                                         progress = NULL, ...) {
+  if (missing(epochs)) stop("epochs is required; pass the number of epochs, e.g. epochs = 100.", call. = FALSE)
+  if (!is.null(validation)) {
+    if (!is.list(validation) || length(validation) != 2L) {
+      stop("validation must be list(x_val, y_val).", call. = FALSE)
+    }
+    validation <- reticulate::tuple(
+      as_numeric_data(validation[[1]], "validation x"), as_numeric_data(validation[[2]], "validation y")
+    )
+  }
+  history <- call_core(bridge()$fit_history(
+    object, as_numeric_data(x, "x"), as_numeric_data(y, "y"),
+    epochs = epochs, lr = lr, batch_size = batch_size, shuffle = shuffle, optimizer = optimizer,
+    momentum = momentum, nesterov = nesterov, weight_decay = weight_decay, update = update,
+    seed = seed, validation = validation, tol = tol, patience = patience, progress = progress
+  ))
+  new_history(history)
+}
+
+bridge <- function() reticulate::import("gradlm.r_bridge")
+
+new_history <- function(h) {
+  h$weight_path <- array(h$weight_path, dim = dim(h$weight_path))
+  h$weight <- as.matrix(h$weight)
+  h$bias_path <- as.matrix(h$bias_path)
+  h$bias <- as.numeric(h$bias)
+  h$loss <- as.numeric(h$loss)
+  if (!is.null(h$val_loss)) h$val_loss <- as.numeric(h$val_loss)
+  structure(h, class = "gradlm_history")
+}
+
+#' Training histories
+#'
+#' `as.data.frame()` gives one row per epoch: `epoch`, `loss`, `val_loss`
+#' (when recorded) and the parameters at the start of the epoch (`weight`
+#' and `bias` for a one-in, one-out model, else `weight_i_j` and `bias_i`).
+#' `plot()` draws the loss curve.
+#'
+#' @param x A `gradlm_history`.
+#' @param row.names,optional Unused (for the generic).
+#' @param log Log scale for the loss axis? (`plot()`)
+#' @param ... Passed to [graphics::plot()] (`plot()`); unused otherwise.
+#' @return `as.data.frame()`: a data.frame; `print()` and `plot()`: `x`, invisibly.
+#' @examples
+#' \dontrun{
+#' d <- line_data()
+#' h <- fit(linear_model(1, 1), d$x, d$y, epochs = 50, lr = 0.001)
+#' plot(h)
+#' }
+#' @export
+as.data.frame.gradlm_history <- function(x, row.names = NULL, optional = FALSE, ...) {
+  n <- length(x$loss)
+  out <- data.frame(epoch = seq_len(n), loss = x$loss)
+  if (!is.null(x$val_loss)) out$val_loss <- x$val_loss
+  dims <- dim(x$weight_path)
+  if (dims[2] == 1L && dims[3] == 1L) {
+    out$weight <- x$weight_path[, 1, 1]
+    out$bias <- x$bias_path[, 1]
+  } else {
+    for (i in seq_len(dims[2])) for (j in seq_len(dims[3])) {
+      out[[sprintf("weight_%d_%d", i, j)]] <- x$weight_path[, i, j]
+    }
+    for (i in seq_len(dims[2])) out[[sprintf("bias_%d", i)]] <- x$bias_path[, i]
+  }
+  out
+}
+
+#' @rdname as.data.frame.gradlm_history
+#' @export
+print.gradlm_history <- function(x, ...) {
+  n <- length(x$loss)
+  cat(sprintf("gradlm history: %d epoch(s), stopped by %s\n", n, x$stop_reason))
+  if (n > 0) cat(sprintf("loss: %.8g (first) -> %.8g (last)\n", x$loss[1], x$loss[n]))
+  cat("final weight:\n")
+  print(x$weight)
+  cat("final bias:", format(x$bias), "\n")
+  invisible(x)
+}
+
+#' @rdname as.data.frame.gradlm_history
+#' @export
+plot.gradlm_history <- function(x, log = FALSE, ...) {
+  epochs <- seq_along(x$loss)
+  ylim <- range(c(x$loss, x$val_loss))
+  graphics::plot(epochs, x$loss, type = "l", xlab = "epoch", ylab = "MSE loss", main = "Loss",
+                 log = if (log) "y" else "", ylim = ylim, ...)
+  if (!is.null(x$val_loss)) {
+    graphics::lines(epochs, x$val_loss, lty = 2)
+    graphics::legend("topright", c("training", "validation"), lty = c(1, 2), bty = "n")
+  }
+  invisible(x)
+}
+
+#' Exact least squares and the optimality gap
+#'
+#' `lstsq()` is Python's `gradlm.lstsq()`: the least-squares weight (out, in)
+#' and bias (out), in float64 (R's `lm()` gives the same coefficients).
+#' `optimality_gap()` is the loss of given parameters minus the least-squares loss.
+#'
+#' @param x Inputs (n, in).
+#' @param y Targets (n, out) or a vector.
+#' @return `lstsq()`: a list with `weight` (matrix) and `bias`;
+#'   `optimality_gap()`: a number.
+#' @examples
+#' \dontrun{
+#' lstsq(as.matrix(crops[, 2:4]), as.matrix(crops[, 5:6]))
+#' }
+#' @export
+lstsq <- function(x, y) {
+  out <- call_core(core$lstsq(as_numeric_data(x, "x"), as_numeric_data(y, "y")))
+  list(weight = as.matrix(r_value(out[[1]])), bias = as.numeric(r_value(out[[2]])))
+}
+
+#' @rdname lstsq
+#' @param weight,bias Parameters to assess.
+#' @export
+optimality_gap <- function(weight, bias, x, y) {
+  call_core(core$optimality_gap(
+    as_numeric_data(weight, "weight"), as_numeric_data(bias, "bias"),
+    as_numeric_data(x, "x"), as_numeric_data(y, "y")
+  ))
+}
+
+#' Gradient descent in NumPy with hand-written gradients
+#'
+#' Python's `gradlm.numpy_gd()`, the NumPy tutorial's loop: same arguments,
+#' same history as [fit()].
+#'
+#' @inheritParams fit.gradlm.model.LinearModel
+#' @param x,y Data: inputs (n, in) and targets (n, out); vectors are one column.
+#' @param weight,bias Starting parameters; otherwise drawn by `init`.
+#' @param init `"randn"` or `"zeros"`.
+#' @param dtype `"float64"` (NumPy's default) or `"float32"`.
+#' @return A `gradlm_history`.
+#' @examples
+#' \dontrun{
+#' p <- numpy_points()
+#' numpy_gd(p$x, p$y, epochs = 100, lr = 0.001, seed = 0)
+#' }
+#' @export
+numpy_gd <- function(x, y, epochs, lr, weight = NULL, bias = NULL, init = "randn", seed = NULL,
+                     batch_size = NULL, shuffle = TRUE, dtype = "float64", tol = NULL, patience = NULL,
+                     progress = NULL) {
+  if (!is.null(weight)) weight <- as_numeric_data(weight, "weight")
+  if (!is.null(bias)) bias <- as_numeric_data(bias, "bias")
+  history <- call_core(bridge()$numpy_gd_history(
+    as_numeric_data(x, "x"), as_numeric_data(y, "y"), epochs = epochs, lr = lr, weight = weight,
+    bias = bias, init = init, seed = seed, batch_size = batch_size, shuffle = shuffle, dtype = dtype,
+    tol = tol, patience = patience, progress = progress
+  ))
+  new_history(history)
+}

@@ -1,20 +1,21 @@
 # Calling the core: Python exceptions become R errors with the Python message
 # and no traceback noise. An error never ends the R session.
 
+# The Python message of an error raised in Python, without its type and
+# reticulate's pointer to the traceback. (py_last_error() is not used: it can
+# still hold an earlier error.)
 py_message <- function(e) {
-  last <- tryCatch(reticulate::py_last_error(), error = function(err) NULL)
-  msg <- if (!is.null(last) && !is.null(last$value)) last$value else conditionMessage(e)
-  msg <- sub("^Error in py_call_impl\\(callable, dots\\$args, dots\\$keywords\\) :\\s*", "", msg)
-  msg <- sub("^(ValueError|TypeError|RuntimeError|KeyError|IndexError): ", "", msg)
-  sub("\\n+Run `reticulate::py_last_error\\(\\)` for details\\.?\\s*$", "", msg)
+  msg <- conditionMessage(e)
+  msg <- sub("^(ValueError|TypeError|RuntimeError|KeyError|IndexError|ImportError): ", "", msg)
+  msg <- sub("\\n+Run `reticulate::py_last_error\\(\\)` for details\\.?\\s*$", "", msg)
+  sub("\\s+$", "", msg)
 }
 
-# Evaluate `expr` (a call into Python); re-raise its error as a plain R error.
+# Evaluate `expr` (a call into Python); a Python exception (reticulate 1.28
+# raises it as an Rcpp::exception) becomes a plain R error with its message.
+# R errors raised while evaluating the arguments pass through untouched.
 call_core <- function(expr) {
-  tryCatch(expr, error = function(e) {
-    if (identical(conditionMessage(e), install_hint())) stop(e)
-    stop(py_message(e), call. = FALSE)
-  })
+  tryCatch(expr, "Rcpp::exception" = function(e) stop(py_message(e), call. = FALSE))
 }
 
 # R data to what the core takes: a numeric matrix (or vector), checked for what

@@ -153,7 +153,8 @@ plot.gradlm_history <- function(x, log = FALSE, ...) {
 #' @export
 lstsq <- function(x, y) {
   out <- call_core(core$lstsq(as_numeric_data(x, "x"), as_numeric_data(y, "y")))
-  list(weight = as.matrix(r_value(out[[1]])), bias = as.numeric(r_value(out[[2]])))
+  # a NamedTuple, which reticulate leaves unconverted: read its fields by name
+  list(weight = as.matrix(r_value(out$weight)), bias = as.numeric(r_value(out$bias)))
 }
 
 #' @rdname lstsq

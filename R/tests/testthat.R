@@ -1,0 +1,4 @@
+library(testthat)
+library(gradlm)
+
+test_check("gradlm")

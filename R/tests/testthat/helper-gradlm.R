@@ -1,0 +1,12 @@
+# The suite needs the Python side; without it the tests are skipped, not failed.
+skip_if_no_gradlm <- function() {
+  if (!gradlm_available()) skip("the Python module gradlm (with torch) is not available")
+}
+
+# The nn.Linear tutorial's printed table, rows 1-3 and 50 (epoch, loss, weight, bias).
+tutorial_rows <- rbind(
+  c(1, 3057.21679688, 0.10597813, 0.96379614),
+  c(2, 1588.53100586, 3.33490038, 1.06046367),
+  c(3, 830.30010986, 1.01483274, 0.99226278),
+  c(50, 21.05850983, 1.98384094, 1.05503750)
+)

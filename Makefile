@@ -1,33 +1,83 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each installs what is missing (the .venv with the pinned development install),
-# then runs. Nothing here needs a GPU.
+# Each installs what is missing, then runs:
+#   - R and its packages from Debian's packages (CRAN is not reachable),
+#   - .venv with the pinned development install (torch 2.13.0 CPU, numpy < 2, rpy2 3.5.17),
+#   - the R package into .rlib.
+# Nothing here needs a GPU.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.gradlm-installed
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+QUIET_PIP := 2> >(grep -v "^WARNING: Location" >&2)
 
-.PHONY: demo test venv clean
+# R finds the core through GRADLM_PYTHON and the package through R_LIBS_USER.
+export GRADLM_PYTHON := $(abspath $(VENV))/bin/python
+export R_LIBS_USER := $(abspath .rlib)
+export RETICULATE_PYTHON := $(GRADLM_PYTHON)
 
-demo: $(STAMP)
+R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
+          r-cran-rmarkdown r-cran-generics pandoc
+R_PKGS := reticulate testthat knitr rmarkdown generics
+R_SOURCES := $(shell find R -type f -not -path '*/.*' 2>/dev/null)
+
+VENV_STAMP := $(VENV)/.gradlm-installed
+R_DEPS_STAMP := .rlib/.r-deps
+R_PKG_STAMP := .rlib/gradlm/DESCRIPTION
+
+.PHONY: demo test test-r test-python r-check install venv clean
+
+demo: install
 	$(VENV)/bin/gradlm demo
+	Rscript -e 'demo("crops", package = "gradlm", ask = FALSE, echo = TRUE)'
 
-test: $(STAMP)
-	$(PY) -m pytest
+test: install r-check test-python
 
-venv: $(STAMP)
+install: $(VENV_STAMP) $(R_PKG_STAMP)
 
-# python3-venv is a separate Debian package; install it when venv creation fails.
+venv: $(VENV_STAMP)
+
+# R, its packages and pandoc, from Debian's packages, when any is missing.
+$(R_DEPS_STAMP):
+	@if ! command -v Rscript >/dev/null || ! command -v pandoc >/dev/null || \
+	    ! Rscript -e 'quit(status = !all(vapply(commandArgs(TRUE), requireNamespace, TRUE, quietly = TRUE)))' \
+	      $(R_PKGS) >/dev/null 2>&1; then \
+	  echo "Installing R and its packages from Debian: $(R_DEBS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(R_DEBS) >/dev/null; \
+	fi
+	mkdir -p .rlib && touch $@
+
+# python3-venv is a separate Debian package; installed when venv creation fails.
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
-	  apt-get update && apt-get install -y python3-venv python3-pip && $(PYTHON) -m venv $(VENV); }
+	  apt-get update -qq && apt-get install -y -qq python3-venv python3-pip && $(PYTHON) -m venv $(VENV); }
 
-$(STAMP): $(VENV)/bin/python pyproject.toml requirements-dev.txt
-	$(PIP) -r requirements-dev.txt 2> >(grep -v "^WARNING: Location" >&2)
-	$(PIP) --no-deps -e . 2> >(grep -v "^WARNING: Location" >&2)
+# rpy2 compiles against R's headers (r-base-dev), so R comes first.
+$(VENV_STAMP): $(VENV)/bin/python pyproject.toml requirements-dev.txt $(R_DEPS_STAMP)
+	$(PIP) -r requirements-dev.txt $(QUIET_PIP)
+	$(PIP) --no-deps -e . $(QUIET_PIP)
 	touch $@
 
+$(R_PKG_STAMP): $(R_SOURCES) $(R_DEPS_STAMP)
+	R CMD INSTALL --no-test-load --library=.rlib R >/dev/null 2>build-r-install.log || { cat build-r-install.log; exit 1; }
+	rm -f build-r-install.log
+
+# R CMD check of the built package (it runs the testthat suite); a WARNING fails too.
+r-check: install
+	rm -rf build/rcheck && mkdir -p build/rcheck
+	cd build/rcheck && R CMD build ../../R >/dev/null
+	cd build/rcheck && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual gradlm_*.tar.gz \
+	  || { cat gradlm.Rcheck/tests/testthat.Rout.fail 2>/dev/null; exit 1; }
+	@! grep -E "^Status:.*(WARNING|ERROR)" build/rcheck/gradlm.Rcheck/00check.log
+
+# The testthat suite alone, against the installed package (quicker than r-check).
+test-r: install
+	cd R/tests && Rscript testthat.R
+
+# pytest last, so its summary closes the log.
+test-python: install
+	$(PY) -m pytest
+
 clean:
-	rm -rf $(VENV) build gradlm-demo .pytest_cache
+	rm -rf $(VENV) .rlib build gradlm-demo .pytest_cache

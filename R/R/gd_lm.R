@@ -148,7 +148,8 @@ new_gd_lm <- function(res, predictors, responses, y) {
     predictors = predictors,
     responses = responses,
     y = y,
-    df.residual = nrow(as.matrix(y)) - length(predictors) - 1L
+    rank = as.integer(res$rank) + 1L,
+    df.residual = nrow(as.matrix(y)) - as.integer(res$rank) - 1L
   ), class = "gd_lm")
 }
 
@@ -180,7 +181,8 @@ summary.gd_lm <- function(object, ...) {
   structure(list(
     call = object$call, coefficients = coefs, loss = object$loss, lstsq_loss = object$lstsq_loss,
     gap = object$loss - object$lstsq_loss, epochs = length(h$loss), stop_reason = h$stop_reason,
-    converged = isTRUE(h$converged), r.squared = object$r.squared, settings = h$settings
+    converged = isTRUE(h$converged), r.squared = object$r.squared, settings = h$settings,
+    rank = object$rank, n_coef = length(object$predictors) + 1L
   ), class = "summary.gd_lm")
 }
 
@@ -205,7 +207,13 @@ print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), .
   } else {
     sprintf("stopped early (%s)", x$stop_reason)
   }
-  cat(sprintf("Epochs: %d, %s\n\n", x$epochs, conv))
+  cat(sprintf("Epochs: %d, %s\n", x$epochs, conv))
+  if (!is.null(x$rank) && x$rank < x$n_coef) {
+    cat(sprintf(paste0("The predictors are collinear (rank %d of %d): least squares is not unique; the lm column ",
+                       "is its minimum-norm solution, where lm() reports NA for aliased terms.\n"),
+                x$rank, x$n_coef))
+  }
+  cat("\n")
   invisible(x)
 }
 

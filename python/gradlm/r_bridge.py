@@ -66,6 +66,7 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, **params: Any) ->
         "fitted": fitted,
         "residuals": residuals,
         "r_squared": 1 - (residuals**2).sum(axis=0) / np.where(ss_tot > 0, ss_tot, np.nan),
+        "rank": rank(X),
         "x_mean": est.x_mean_,
         "x_scale": est.x_scale_,
         "history": history_dict(est.history_),
@@ -97,3 +98,13 @@ def predict_linear(weight: Any, bias: Any, X: Any) -> np.ndarray:
     bias = np.atleast_1d(np.asarray(bias, dtype=np.float64))
     X = check_X(X, n_features=weight.shape[1], dtype=torch.float64).numpy()
     return X @ weight.T + bias
+
+
+def rank(X: Any) -> int:
+    """Rank of the centred ``X``: below its column count, least squares is not unique.
+
+    >>> rank([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    1
+    """
+    X = check_X(X, dtype=torch.float64)
+    return int(torch.linalg.matrix_rank(X - X.mean(dim=0)))

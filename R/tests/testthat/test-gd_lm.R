@@ -58,3 +58,10 @@ test_that("plot methods draw", {
   grDevices::dev.off()
   expect_gt(file.size(path), 1000)
 })
+
+test_that("collinear predictors are reported, as lm() reports aliased terms", {
+  skip_if_no_gradlm()
+  f <- gd_lm(cbind(mangoes, oranges) ~ ., data = crops, epochs = 50, lr = 1e-5, seed = 0)
+  expect_equal(f$rank, lm(cbind(mangoes, oranges) ~ ., data = crops)$rank)
+  expect_output(print(summary(f)), "collinear \\(rank 15 of 18\\)")
+})

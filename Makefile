@@ -26,13 +26,13 @@ VENV_STAMP := $(VENV)/.gradlm-installed
 R_DEPS_STAMP := .rlib/.r-deps
 R_PKG_STAMP := .rlib/gradlm/DESCRIPTION
 
-.PHONY: demo test test-r test-python r-check install venv clean
+.PHONY: demo test test-r test-python r-check vignettes install venv clean
 
 demo: install
 	$(VENV)/bin/gradlm demo
 	Rscript -e 'demo("crops", package = "gradlm", ask = FALSE, echo = TRUE)'
 
-test: install r-check test-python
+test: install r-check vignettes test-python
 
 install: $(VENV_STAMP) $(R_PKG_STAMP)
 
@@ -70,6 +70,11 @@ r-check: install
 	cd build/rcheck && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual gradlm_*.tar.gz \
 	  || { cat gradlm.Rcheck/tests/testthat.Rout.fail 2>/dev/null; exit 1; }
 	@! grep -E "^Status:.*(WARNING|ERROR)" build/rcheck/gradlm.Rcheck/00check.log
+
+# vignettes/*.Rmd, R and Python chunks in one session, to self-contained HTML.
+# A failed R/Python agreement assertion fails the render, and so make test.
+vignettes: install
+	Rscript vignettes/render.R build/vignettes
 
 # The testthat suite alone, against the installed package (quicker than r-check).
 test-r: install

@@ -63,13 +63,22 @@ $(R_PKG_STAMP): $(R_SOURCES) $(R_DEPS_STAMP)
 	R CMD INSTALL --no-test-load --library=.rlib R >/dev/null 2>build-r-install.log || { cat build-r-install.log; exit 1; }
 	rm -f build-r-install.log
 
-# R CMD check of the built package (it runs the testthat suite); a WARNING fails too.
+# The R package with its vignettes: vignettes/ is their one source, copied into
+# a staging copy of R/; building them needs gradlm installed (from source) first.
+# R CMD check of that tarball runs the testthat suite and rebuilds the
+# vignettes; a WARNING fails too. Then .rlib gets the package with its
+# vignettes, so vignette(package = "gradlm") lists them.
 r-check: install
 	rm -rf build/rcheck && mkdir -p build/rcheck
-	cd build/rcheck && R CMD build ../../R >/dev/null
+	cp -r R build/rcheck/gradlm && mkdir -p build/rcheck/gradlm/vignettes
+	cp vignettes/*.Rmd build/rcheck/gradlm/vignettes/
+	cd build/rcheck && R CMD build gradlm >build.log 2>&1 || { cat build.log; exit 1; }
 	cd build/rcheck && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual gradlm_*.tar.gz \
 	  || { cat gradlm.Rcheck/tests/testthat.Rout.fail 2>/dev/null; exit 1; }
 	@! grep -E "^Status:.*(WARNING|ERROR)" build/rcheck/gradlm.Rcheck/00check.log
+	R CMD INSTALL --library=.rlib build/rcheck/gradlm_*.tar.gz >/dev/null
+	Rscript -e 'v <- tools::getVignetteInfo("gradlm"); print(v[, "Title"]); stopifnot(nrow(v) == 5L)'
+
 
 # vignettes/*.Rmd, R and Python chunks in one session, to self-contained HTML.
 # A failed R/Python agreement assertion fails the render, and so make test.

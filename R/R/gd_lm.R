@@ -128,6 +128,13 @@ lm_layout <- function(weight, bias, predictors, responses) {
   if (length(responses) == 1L) stats::setNames(coef[, 1L], rownames(coef)) else coef
 }
 
+# Coefficients as a matrix (terms x responses) for one response as for several.
+coef_matrix <- function(coef, responses) {
+  m <- as.matrix(coef)
+  colnames(m) <- responses
+  m
+}
+
 new_gd_lm <- function(res, predictors, responses, y) {
   one <- length(responses) == 1L
   shape <- function(m) {
@@ -171,10 +178,10 @@ print.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
 #' @rdname gd_lm
 #' @export
 summary.gd_lm <- function(object, ...) {
+  gd <- coef_matrix(object$coefficients, object$responses)
+  exact <- coef_matrix(object$lstsq_coefficients, object$responses)
   coefs <- lapply(object$responses, function(r) {
-    gd <- as.matrix(object$coefficients)[, r]
-    exact <- as.matrix(object$lstsq_coefficients)[, r]
-    data.frame(estimate = gd, lm = exact, difference = gd - exact, row.names = names(gd) %||% rownames(as.matrix(object$coefficients)))
+    data.frame(estimate = gd[, r], lm = exact[, r], difference = gd[, r] - exact[, r], row.names = rownames(gd))
   })
   names(coefs) <- object$responses
   h <- object$history
@@ -185,8 +192,6 @@ summary.gd_lm <- function(object, ...) {
     rank = object$rank, n_coef = length(object$predictors) + 1L
   ), class = "summary.gd_lm")
 }
-
-`%||%` <- function(a, b) if (is.null(a)) b else a
 
 #' @rdname gd_lm
 #' @export
@@ -228,7 +233,7 @@ predict.gd_lm <- function(object, newdata, ...) {
   pred <- matrix(NA_real_, nrow(x), length(object$responses),
                  dimnames = list(rownames(x), object$responses))
   if (any(ok)) {
-    coef <- as.matrix(object$coefficients)
+    coef <- coef_matrix(object$coefficients, object$responses)
     pred[ok, ] <- call_core(bridge()$predict_linear(
       t(coef[-1L, , drop = FALSE]), coef[1L, ], x[ok, , drop = FALSE]
     ))
@@ -306,8 +311,8 @@ generics::augment
 #' @rdname gd_lm
 #' @export
 tidy.gd_lm <- function(x, ...) {
-  coef <- as.matrix(x$coefficients)
-  exact <- as.matrix(x$lstsq_coefficients)
+  coef <- coef_matrix(x$coefficients, x$responses)
+  exact <- coef_matrix(x$lstsq_coefficients, x$responses)
   rows <- lapply(seq_along(x$responses), function(j) {
     data.frame(response = x$responses[j], term = rownames(coef), estimate = unname(coef[, j]),
                lm_estimate = unname(exact[, j]), stringsAsFactors = FALSE)

@@ -65,3 +65,14 @@ test_that("collinear predictors are reported, as lm() reports aliased terms", {
   expect_equal(f$rank, lm(cbind(mangoes, oranges) ~ ., data = crops)$rank)
   expect_output(print(summary(f)), "collinear \\(rank 15 of 18\\)")
 })
+
+test_that("one response: summary, tidy and predict", {
+  skip_if_no_gradlm()
+  f <- gd_lm(mpg ~ wt + hp, data = mtcars, epochs = 1000, lr = 0.3, standardize = TRUE, seed = 0)
+  s <- summary(f)
+  expect_equal(rownames(s$coefficients$mpg), c("(Intercept)", "wt", "hp"))
+  expect_equal(s$coefficients$mpg$lm, unname(coef(lm(mpg ~ wt + hp, data = mtcars))), tolerance = 1e-10)
+  expect_output(print(s), "Response mpg")
+  expect_equal(tidy(f)$term, c("(Intercept)", "wt", "hp"))
+  expect_equal(predict(f, mtcars[1:3, ]), predict(lm(mpg ~ wt + hp, data = mtcars), mtcars[1:3, ]), tolerance = 1e-4)
+})

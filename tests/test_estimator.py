@@ -106,3 +106,15 @@ def test_validation_is_standardized_like_the_training_data():
     final = est.history_.val_loss[-1]
     direct = np.mean((est.predict(X[10:]) - y[10:].numpy()) ** 2)
     assert final == pytest.approx(direct, rel=1e-4)
+
+
+def test_standardize_never_modifies_the_callers_data():
+    data = gradlm.datasets.make_regression(200, 3, seed=4)
+    X32 = data.X.numpy().copy()
+    inputs = [X32, torch.from_numpy(X32.copy()), pd.DataFrame(X32.copy(), columns=["a", "b", "c"]),
+              X32.astype(np.float64), X32.tolist()]
+    for X in inputs:
+        before = np.array(X, dtype=np.float64)
+        est = gradlm.GDRegressor(epochs=50, lr=0.3, standardize=True, seed=0).fit(X, data.y)
+        np.testing.assert_array_equal(np.array(X, dtype=np.float64), before)
+        assert est.score(X, data.y) > 0.9

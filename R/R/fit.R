@@ -26,6 +26,8 @@ generics::fit
 #' @param tol,patience Stop when the loss has not improved by `tol` for
 #'   `patience` epochs.
 #' @param progress Show a progress bar.
+#' @param fast Closed-form gradients (`TRUE`), autograd (`FALSE`), or
+#'   `NULL`: closed form from 10,000 rows up (see Python's `gradlm.fit`).
 #' @param ... Unused.
 #' @return A `gradlm_history`: `loss` (per epoch), `val_loss`, `weight_path`
 #'   (epochs x out x in), `bias_path`, final `weight` and `bias`,
@@ -43,7 +45,7 @@ fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_
                                          optimizer = "sgd", momentum = 0, nesterov = FALSE,
                                          weight_decay = 0, update = "optimizer", seed = NULL,
                                          validation = NULL, tol = NULL, patience = NULL,
-                                         progress = NULL, ...) {
+                                         progress = NULL, fast = NULL, ...) {
   if (missing(epochs)) stop("epochs is required; pass the number of epochs, e.g. epochs = 100.", call. = FALSE)
   if (!is.null(validation)) {
     if (!is.list(validation) || length(validation) != 2L) {
@@ -57,7 +59,8 @@ fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_
     object, as_numeric_data(x, "x"), as_numeric_data(y, "y"),
     epochs = epochs, lr = lr, batch_size = batch_size, shuffle = shuffle, optimizer = optimizer,
     momentum = momentum, nesterov = nesterov, weight_decay = weight_decay, update = update,
-    seed = seed, validation = validation, tol = tol, patience = patience, progress = progress
+    seed = seed, validation = validation, tol = tol, patience = patience, progress = progress,
+    fast = fast
   ))
   new_history(history)
 }

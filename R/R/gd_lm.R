@@ -29,7 +29,7 @@
 #' @param init `"torch"`, `"randn"` or `"zeros"`.
 #' @param dtype `"float32"` or `"float64"`.
 #' @param subset,na.action As in [stats::lm()].
-#' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`.
+#' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`.
 #' @return An object of class `gd_lm`.
 #' @examples
 #' \dontrun{

@@ -23,8 +23,9 @@ class BatchOrder:
     [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
     """
 
-    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: Optional[int] = None) -> None:
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: Optional[int] = None, device=None) -> None:
         self.n = n
+        self.device = device
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = None if seed is None else torch.Generator().manual_seed(seed)
@@ -52,5 +53,7 @@ class BatchOrder:
                 yield slice(start, min(start + bs, self.n))
             return
         perm = self.permutation()
+        if self.device is not None:
+            perm = perm.to(self.device)  # drawn on the CPU, as DataLoader draws it; used where the data are
         for start in range(0, self.n, bs):
             yield perm[start : start + bs]

@@ -21,12 +21,25 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
     _BASES = (object,)
 
 
+def _owns(tensor: torch.Tensor, source: Any) -> bool:
+    """True when ``tensor`` is a conversion's own copy, not a view of the caller's ``source``."""
+    if isinstance(source, torch.Tensor):
+        return tensor.untyped_storage().data_ptr() != source.untyped_storage().data_ptr()
+    if tensor.device.type != "cpu":
+        return True  # moved to the device: a copy
+    if hasattr(source, "to_numpy"):  # pandas may hand out a view of its own block
+        source = source.to_numpy()
+    if isinstance(source, np.ndarray):
+        return not np.shares_memory(tensor.numpy(), source)
+    return True  # nested lists were converted into a new array
+
+
 class GDRegressor(*_BASES):
     """Linear regression fitted by gradient descent, with scikit-learn conventions.
 
     Parameters
     ----------
-    epochs, lr, batch_size, shuffle, optimizer, momentum, nesterov, weight_decay, tol, patience
+    epochs, lr, batch_size, shuffle, optimizer, momentum, nesterov, weight_decay, tol, patience, fast
         As in :func:`gradlm.fit`.
     init : {"torch", "randn", "zeros"}
         How the model starts (see :class:`gradlm.LinearModel`).
@@ -82,6 +95,7 @@ class GDRegressor(*_BASES):
         dtype: Any = "float32",
         device: Any = None,
         progress: Optional[bool] = None,
+        fast: Optional[bool] = None,
     ) -> None:
         self.epochs = epochs
         self.lr = lr
@@ -99,6 +113,7 @@ class GDRegressor(*_BASES):
         self.dtype = dtype
         self.device = device
         self.progress = progress
+        self.fast = fast
 
     @classmethod
     def _param_names(cls) -> list:
@@ -133,10 +148,14 @@ class GDRegressor(*_BASES):
         n_features, n_targets = Xt.shape[1], yt.shape[1]
 
         if self.standardize:
-            mean = Xt.mean(dim=0, dtype=torch.float64)
-            scale = Xt.to(torch.float64).std(dim=0, unbiased=False)
-            scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-            Xt = ((Xt - mean) / scale).to(dtype)
+            # Any centre and scale work (coefficients are mapped back with the same
+            # values), so they are taken in the data's dtype, and X is scaled in
+            # place when check_X made it a copy of its own: no float64 copy of X.
+            var, mean32 = torch.var_mean(Xt, dim=0, correction=0)
+            scale32 = torch.where(var > 0, var.sqrt(), torch.ones_like(var))
+            Xt = Xt.sub_(mean32) if _owns(Xt, X) else Xt - mean32
+            Xt.div_(scale32)
+            mean, scale = mean32.to(torch.float64), scale32.to(torch.float64)
         else:
             mean = torch.zeros(n_features, dtype=torch.float64)
             scale = torch.ones(n_features, dtype=torch.float64)
@@ -144,6 +163,7 @@ class GDRegressor(*_BASES):
             X_val, y_val = validation
             X_val = check_X(X_val, n_features=n_features, dtype=torch.float64, device=self.device)
             validation = (((X_val - mean.to(X_val.device)) / scale.to(X_val.device)).to(dtype), y_val)
+
 
         with torch.random.fork_rng(devices=[]):
             if self.seed is not None:
@@ -166,6 +186,7 @@ class GDRegressor(*_BASES):
             tol=self.tol,
             patience=self.patience,
             progress=self.progress,
+            fast=self.fast,
         )
         mean, scale = mean.cpu().numpy(), scale.cpu().numpy()
         coef = history.weight.astype(np.float64) / scale

@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterable, Optional, Union
 
 import torch
 
+from .analytic import SufficientStatistics, batch_loss_and_grads
 from .batches import BatchOrder
 from .history import History, Recorder
 from .loss import mse
@@ -14,6 +15,7 @@ from .validation import check_choice, check_float, check_int, check_X_y
 
 OPTIMIZERS = ("sgd", "adam")
 UPDATES = ("optimizer", "manual")
+FAST_MIN_ROWS = 10_000
 
 
 def _optimizer(model, optimizer, *, lr, momentum, nesterov, weight_decay):
@@ -43,6 +45,11 @@ def _optimizer(model, optimizer, *, lr, momentum, nesterov, weight_decay):
     if momentum or nesterov:
         raise ValueError("momentum and nesterov apply to optimizer='sgd' only; unset them for 'adam'.")
     return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def _is_linear_model(model) -> bool:
+    """The closed-form gradients hold for LinearModel's own forward, not for a subclass's."""
+    return isinstance(model, LinearModel) and type(model).forward is LinearModel.forward
 
 
 def _manual_step(params, lr):
@@ -77,6 +84,7 @@ def fit(
     patience: Optional[int] = None,
     callbacks: Iterable[Callable] = (),
     progress: Optional[bool] = None,
+    fast: Optional[bool] = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent on the MSE; return the History.
 
@@ -116,6 +124,16 @@ def fit(
         Each called with an :class:`EpochInfo` after every epoch; returning True stops.
     progress : bool, optional
         A tqdm progress bar; by default only on an interactive terminal, never under CI.
+    fast : bool, optional
+        With ``update="optimizer"`` and a :class:`LinearModel`, compute the MSE
+        gradients in closed form (see :mod:`gradlm.analytic`): per batch for
+        mini-batches, from float64 sufficient statistics for full batch (each
+        epoch then costs O(d^2) instead of O(n d)). The iterates equal
+        autograd's to float rounding. None (the default) does so from
+        ``FAST_MIN_ROWS`` (10,000) rows up; below that autograd costs little
+        and reproduces torch's own float32 loop, and so the tutorials' printed
+        digits, bit for bit. ``update="manual"`` always runs autograd: it is
+        the tutorials' step. ``history.settings["gradients"]`` says which ran.
 
     Returns
     -------
@@ -188,14 +206,29 @@ def fit(
         },
     )
     n = X.shape[0]
-    order = None if batch_size is None else BatchOrder(n, batch_size, bool(shuffle), seed)
+    order = None if batch_size is None else BatchOrder(n, batch_size, bool(shuffle), seed, device=X.device)
+    gradients = "autograd"
+    if fast is None:
+        fast = n >= FAST_MIN_ROWS
+    if fast and update == "optimizer" and _is_linear_model(model):
+        gradients = "analytic" if order is not None else "sufficient statistics"
+    recorder.settings["gradients"] = gradients
+    stats = SufficientStatistics(X, y) if gradients == "sufficient statistics" else None
 
     def train_step(Xb, yb):
-        loss = mse(model(Xb), yb)
-        zero_grad()
-        loss.backward()
+        if gradients == "autograd":
+            loss = mse(model(Xb), yb)
+            zero_grad()
+            loss.backward()
+            step()
+            return loss.detach()
+        if stats is not None:
+            loss, weight.grad, bias.grad = stats.loss_and_grads(weight.detach(), bias.detach())
+        else:
+            with torch.no_grad():
+                loss, weight.grad, bias.grad = batch_loss_and_grads(Xb, yb, weight, bias)
         step()
-        return loss.detach()
+        return loss
 
     try:
         for epoch in recorder:
@@ -206,7 +239,10 @@ def fit(
                 total = torch.zeros((), dtype=torch.float64, device=weight.device)
                 count = 0
                 for idx in order.epoch():
-                    total += train_step(X[idx], y[idx])
+                    if isinstance(idx, slice):
+                        total += train_step(X[idx], y[idx])
+                    else:
+                        total += train_step(X.index_select(0, idx), y.index_select(0, idx))
                     count += 1
                 epoch_loss = float(total) / count
             val_loss = None

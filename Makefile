@@ -17,8 +17,10 @@ export GRADLM_PYTHON := $(abspath $(VENV))/bin/python
 export R_LIBS_USER := $(abspath .rlib)
 export RETICULATE_PYTHON := $(GRADLM_PYTHON)
 
+# OpenBLAS: R's BLAS also serves torch's matrix products in R's process (the
+# reference BLAS makes them 5-15x slower there).
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
-          r-cran-rmarkdown r-cran-generics pandoc
+          r-cran-rmarkdown r-cran-generics pandoc libopenblas0-pthread
 R_PKGS := reticulate testthat knitr rmarkdown generics
 R_SOURCES := $(shell find R -type f -not -path '*/.*' 2>/dev/null)
 
@@ -26,7 +28,7 @@ VENV_STAMP := $(VENV)/.gradlm-installed
 R_DEPS_STAMP := .rlib/.r-deps
 R_PKG_STAMP := .rlib/gradlm/DESCRIPTION
 
-.PHONY: demo test test-r test-python r-check vignettes install venv clean
+.PHONY: demo test test-r test-python r-check vignettes bench install venv clean
 
 demo: install
 	$(VENV)/bin/gradlm demo
@@ -42,7 +44,8 @@ venv: $(VENV_STAMP)
 $(R_DEPS_STAMP):
 	@if ! command -v Rscript >/dev/null || ! command -v pandoc >/dev/null || \
 	    ! Rscript -e 'quit(status = !all(vapply(commandArgs(TRUE), requireNamespace, TRUE, quietly = TRUE)))' \
-	      $(R_PKGS) >/dev/null 2>&1; then \
+	      $(R_PKGS) >/dev/null 2>&1 || \
+	    ! Rscript -e 'quit(status = !grepl("openblas", extSoftVersion()[["BLAS"]]))' >/dev/null 2>&1; then \
 	  echo "Installing R and its packages from Debian: $(R_DEBS)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(R_DEBS) >/dev/null; \
 	fi
@@ -84,6 +87,10 @@ r-check: install
 # A failed R/Python agreement assertion fails the render, and so make test.
 vignettes: install
 	Rscript vignettes/render.R build/vignettes
+
+# The benchmark suite: ratios measured side by side (not part of make test).
+bench: install
+	$(PY) benchmarks/run.py --out build/bench
 
 # The testthat suite alone, against the installed package (quicker than r-check).
 test-r: install

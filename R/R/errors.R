@@ -39,13 +39,17 @@ as_numeric_data <- function(x, name) {
     stop(sprintf("%s must be numeric; got %s.", name, class(x)[1]), call. = FALSE)
   }
   if (length(x) == 0L) stop(sprintf("%s is empty; pass at least one row of data.", name), call. = FALSE)
-  bad <- !is.finite(x)
-  if (any(bad)) {
-    rows <- if (is.matrix(bad)) which(rowSums(bad) > 0) else which(bad)
-    stop(sprintf(
-      "%s contains %d NA, NaN or infinite value(s), the first in row %d; remove or impute those rows.",
-      name, sum(bad), rows[1]
-    ), call. = FALSE)
+  # NA, NaN and Inf all reach a sum: one pass without a logical copy of x, and
+  # the full scan only when something is there to report.
+  if (!is.finite(sum(x))) {
+    bad <- !is.finite(x)
+    if (any(bad)) {  # (a sum of huge finite values can overflow too)
+      rows <- if (is.matrix(bad)) which(rowSums(bad) > 0) else which(bad)
+      stop(sprintf(
+        "%s contains %d NA, NaN or infinite value(s), the first in row %d; remove or impute those rows.",
+        name, sum(bad), rows[1]
+      ), call. = FALSE)
+    }
   }
   if (!is.double(x)) storage.mode(x) <- "double"
   x

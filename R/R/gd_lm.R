@@ -70,15 +70,18 @@ gd_lm.formula <- function(formula, data, epochs = 1000, lr = 0.01, batch_size = 
   y <- stats::model.response(mf)
   if (!is.numeric(y)) stop("the response must be numeric.", call. = FALSE)
   x <- stats::model.matrix(mt, mf)
-  assign <- attr(x, "assign")
   contrasts <- attr(x, "contrasts")
-  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
-  if (ncol(x) == 0L) stop("the formula has no predictors; add at least one term on the right.", call. = FALSE)
+  intercept <- which(colnames(x) == "(Intercept)")
+  if (ncol(x) == length(intercept)) {
+    stop("the formula has no predictors; add at least one term on the right.", call. = FALSE)
+  }
   responses <- if (is.matrix(y)) colnames(y) else deparse(formula[[2L]])
   if (is.null(responses)) responses <- paste0("y", seq_len(ncol(y)))
+  # The intercept column is dropped in Python, as a view: no copy of the model matrix here.
   out <- gd_lm_bridge(x, y, responses, epochs = epochs, lr = lr, batch_size = batch_size,
                       optimizer = optimizer, momentum = momentum, standardize = standardize,
-                      seed = seed, tol = tol, patience = patience, init = init, dtype = dtype, ...)
+                      seed = seed, tol = tol, patience = patience, init = init, dtype = dtype,
+                      drop_column = intercept - 1L, ...)
   out$terms <- mt
   out$model <- mf
   out$xlevels <- stats::.getXlevels(mt, mf)
@@ -114,11 +117,13 @@ gd_lm_call <- function(call) {
 }
 
 # The one crossing into Python: fit, exact solution, fitted values and history.
-gd_lm_bridge <- function(x, y, responses, ...) {
+gd_lm_bridge <- function(x, y, responses, ..., drop_column = NULL) {
   x <- as_numeric_data(x, "x")
   y <- as_numeric_data(y, "y")
-  res <- call_core(bridge()$fit_lm(x, y, ...))
-  new_gd_lm(res, colnames(x), responses, y)
+  predictors <- colnames(x)
+  if (!is.null(drop_column)) predictors <- predictors[-(drop_column + 1L)]
+  res <- call_core(bridge()$fit_lm(x, y, ..., drop_column = drop_column))
+  new_gd_lm(res, predictors, responses, y)
 }
 
 # Coefficients in lm's layout: (Intercept) then the predictors, one column per response.

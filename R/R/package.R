@@ -64,6 +64,17 @@ choose_python <- function() {
   core <<- reticulate::import("gradlm", delay_load = list(on_error = on_error))
 }
 
+.onAttach <- function(libname, pkgname) {
+  blas <- tryCatch(extSoftVersion()[["BLAS"]], error = function(e) "")
+  if (nzchar(blas) && !grepl("openblas|mkl|blis|accelerate|atlas", blas, ignore.case = TRUE)) {
+    packageStartupMessage(
+      "R uses the reference BLAS (", basename(blas), "); in R's process torch's matrix products then run ",
+      "5 to 15 times slower than in Python. Install OpenBLAS (Debian and Ubuntu: ",
+      "apt-get install libopenblas0-pthread) and restart R."
+    )
+  }
+}
+
 #' Is the Python side of gradlm available?
 #'
 #' @return `TRUE` when Python, torch and the 'gradlm' module can be loaded.

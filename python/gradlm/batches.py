@@ -47,13 +47,30 @@ class BatchOrder:
         return perm
 
     def epoch(self) -> Iterator:
+        """Each batch's rows: a slice (in order) or an index tensor (shuffled)."""
         bs = self.batch_size
+        for rows in self.blocks(bs):
+            if isinstance(rows, slice):
+                yield rows
+            else:
+                for start in range(0, len(rows), bs):
+                    yield rows[start : start + bs]
+
+    def blocks(self, rows_per_block: int = 1 << 16) -> Iterator:
+        """The epoch's rows in blocks of whole batches (about ``rows_per_block`` rows).
+
+        Gathering a block of shuffled rows at once, then slicing its batches as
+        views, costs one indexing call per block instead of one per batch, and
+        memory for one block, not a shuffled copy of the data.
+        """
+        bs = self.batch_size
+        step = bs * max(1, rows_per_block // bs)
         if not self.shuffle:
-            for start in range(0, self.n, bs):
-                yield slice(start, min(start + bs, self.n))
+            for start in range(0, self.n, step):
+                yield slice(start, min(start + step, self.n))
             return
         perm = self.permutation()
         if self.device is not None:
             perm = perm.to(self.device)  # drawn on the CPU, as DataLoader draws it; used where the data are
-        for start in range(0, self.n, bs):
-            yield perm[start : start + bs]
+        for start in range(0, self.n, step):
+            yield perm[start : start + step]

@@ -214,6 +214,8 @@ def fit(
         gradients = "analytic" if order is not None else "sufficient statistics"
     recorder.settings["gradients"] = gradients
     stats = SufficientStatistics(X, y) if gradients == "sufficient statistics" else None
+    # Plain SGD with closed-form gradients: the update fused into one addmm, no optimizer call.
+    fused_sgd = gradients == "analytic" and opt_name == "sgd" and not (momentum or nesterov or weight_decay)
 
     def train_step(Xb, yb):
         if gradients == "autograd":
@@ -224,32 +226,43 @@ def fit(
             return loss.detach()
         if stats is not None:
             loss, weight.grad, bias.grad = stats.loss_and_grads(weight.detach(), bias.detach())
-        else:
-            with torch.no_grad():
-                loss, weight.grad, bias.grad = batch_loss_and_grads(Xb, yb, weight, bias)
+            step()
+            return loss
+        if fused_sgd:
+            r = torch.addmm(bias, Xb, weight.T).sub_(yb)
+            flat = r.reshape(-1)
+            loss = torch.dot(flat, flat).div_(r.numel())
+            rate = 2.0 * lr / r.numel()
+            weight.addmm_(r.T, Xb, alpha=-rate)
+            bias.sub_(r.sum(dim=0), alpha=rate)
+            return loss
+        loss, weight.grad, bias.grad = batch_loss_and_grads(Xb, yb, weight, bias)
         step()
         return loss
 
-    try:
-        for epoch in recorder:
-            recorder.start_epoch(weight, bias)
-            if order is None:
-                epoch_loss = float(train_step(X, y))
+    def epoch_loss_minibatch():
+        total = torch.zeros((), dtype=torch.float64, device=weight.device)
+        count = 0
+        for rows in order.blocks():
+            if isinstance(rows, slice):
+                Xblock, yblock = X[rows], y[rows]
             else:
-                total = torch.zeros((), dtype=torch.float64, device=weight.device)
-                count = 0
-                for idx in order.epoch():
-                    if isinstance(idx, slice):
-                        total += train_step(X[idx], y[idx])
-                    else:
-                        total += train_step(X.index_select(0, idx), y.index_select(0, idx))
-                    count += 1
-                epoch_loss = float(total) / count
-            val_loss = None
-            if validation is not None:
-                with torch.no_grad():
-                    val_loss = float(mse(model(X_val), y_val))
-            recorder.end_epoch(epoch, epoch_loss, val_loss, model)
+                Xblock, yblock = X.index_select(0, rows), y.index_select(0, rows)
+            for start in range(0, Xblock.shape[0], batch_size):
+                total += train_step(Xblock[start : start + batch_size], yblock[start : start + batch_size])
+                count += 1
+        return float(total) / count
+
+    try:
+        with torch.set_grad_enabled(gradients == "autograd"):
+            for epoch in recorder:
+                recorder.start_epoch(weight, bias)
+                epoch_loss = float(train_step(X, y)) if order is None else epoch_loss_minibatch()
+                val_loss = None
+                if validation is not None:
+                    with torch.no_grad():
+                        val_loss = float(mse(model(X_val), y_val))
+                recorder.end_epoch(epoch, epoch_loss, val_loss, model)
     except KeyboardInterrupt:
         recorder.interrupt()
     return recorder.history(weight, bias)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 import torch
 
+from .analytic import SufficientStatistics
 from .loss import loss_at
-from .validation import check_X_y
+from .validation import as_float64_view, check_X_y
+
+# Above this condition number of the (Jacobi-scaled) normal equations, the
+# solution comes from an SVD of the data instead: normal equations lose about
+# log10(condition) of float64's 16 digits.
+MAX_CONDITION = 1e6
 
 
 class LeastSquares(NamedTuple):
@@ -18,12 +24,15 @@ class LeastSquares(NamedTuple):
     bias: np.ndarray
 
 
-def lstsq(X: Any, y: Any) -> LeastSquares:
+def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> LeastSquares:
     """Least-squares ``weight`` (out, in) and ``bias`` (out) minimising the MSE, in float64.
 
-    The columns are centred first (the bias then separates from the weights,
-    which improves conditioning); a rank-deficient ``X`` gets the minimum-norm
-    weights, as ``numpy.linalg.lstsq`` gives.
+    One pass over the data gathers the centred float64 moments
+    (:class:`~gradlm.analytic.SufficientStatistics`, without a float64 copy of
+    float64 input); the normal equations, scaled to unit diagonal, are solved
+    when well conditioned, else an SVD of the centred data gives the solution
+    (for a rank-deficient ``X``, the minimum-norm one, as
+    ``numpy.linalg.lstsq`` gives). ``statistics`` reuses moments already taken.
 
     >>> import gradlm
     >>> X, y = gradlm.datasets.crops()
@@ -31,18 +40,31 @@ def lstsq(X: Any, y: Any) -> LeastSquares:
     >>> weight.shape, bias.shape
     ((2, 3), (2,))
     """
-    X, y = check_X_y(X, y, dtype=torch.float64)
-    X, y = X.cpu(), y.cpu()
-    x_mean = X.mean(dim=0)
-    y_mean = y.mean(dim=0)
-    Xc = X - x_mean
-    yc = y - y_mean
-    # gelsd (SVD) handles rank deficiency; its rcond cut mirrors NumPy's default.
-    rcond = torch.finfo(torch.float64).eps * max(Xc.shape)
-    coef = torch.linalg.lstsq(Xc, yc, rcond=rcond, driver="gelsd").solution  # (in, out)
-    weight = coef.T.contiguous()
-    bias = y_mean - weight @ x_mean
+    if statistics is None:
+        X, y = _float64_pair(X, y)
+    stats = statistics if statistics is not None else SufficientStatistics(X, y)
+    scale = stats.G.diagonal().sqrt()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    G = stats.G / torch.outer(scale, scale)
+    eig = torch.linalg.eigvalsh(G)
+    if eig[0] > 0 and eig[-1] / eig[0] < MAX_CONDITION:
+        coef = torch.linalg.solve(G, stats.C / scale[:, None]) / scale[:, None]  # (in, out)
+    else:
+        if statistics is not None:
+            X, y = _float64_pair(X, y)
+        Xc = X.cpu() - stats.mx.cpu()
+        yc = y.cpu() - stats.my.cpu()
+        rcond = torch.finfo(torch.float64).eps * max(Xc.shape)
+        coef = torch.linalg.lstsq(Xc, yc, rcond=rcond, driver="gelsd").solution
+    weight = coef.T.contiguous().cpu()
+    bias = stats.my.cpu() - weight @ stats.mx.cpu()
     return LeastSquares(weight.numpy(), bias.numpy())
+
+
+def _float64_pair(X: Any, y: Any) -> tuple:
+    """``(X, y)`` checked, as float64 tensors; float64 arrays are read in place, not copied."""
+    X64, y64 = as_float64_view(X, "X"), as_float64_view(y, "y")
+    return check_X_y(X64, y64, dtype=torch.float64, device=X64.device)
 
 
 def optimality_gap(weight: Any, bias: Any, X: Any, y: Any) -> float:

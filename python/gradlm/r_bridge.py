@@ -9,6 +9,7 @@ of NumPy arrays and numbers, which reticulate turns into R vectors and arrays.
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any, Optional
 
 import numpy as np
@@ -16,9 +17,9 @@ import torch
 
 from .estimator import GDRegressor
 from .history import History
-from .loss import loss_at
-from .lstsq import lstsq
-from .validation import check_X, check_y
+from .analytic import SufficientStatistics
+from .lstsq import _float64_pair, lstsq
+from .validation import check_X
 
 
 def history_dict(history: History) -> dict:
@@ -37,10 +38,15 @@ def history_dict(history: History) -> dict:
     }
 
 
-def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, **params: Any) -> dict:
+def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Optional[int] = None,
+           **params: Any) -> dict:
     """Fit a GDRegressor and return all an R ``gd_lm`` object holds.
 
-    ``X`` (n, p) is the model matrix without its intercept column, ``y`` (n, k).
+    ``X`` (n, p) is the model matrix, ``y`` (n, k); ``drop_column`` (0-based)
+    is its intercept column, dropped here as a view rather than by a copy in R.
+    The data are read as they come from R (float64, not copied) for one pass of
+    float64 moments, which give the exact solution, its loss and R²; the
+    training converts them once to float32; one more pass gives the fitted values.
 
     >>> import numpy as np, gradlm
     >>> X, y = gradlm.datasets.crops()
@@ -48,25 +54,32 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, **params: Any) ->
     >>> out["coef"].shape, out["lstsq_weight"].shape, out["fitted"].shape
     ((2, 3), (2, 3), (15, 2))
     """
+    if drop_column is not None:
+        keep = [j for j in range(np.shape(X)[1]) if j != int(drop_column)]
+        X = X[:, keep[0] : keep[-1] + 1] if keep == list(range(keep[0], keep[-1] + 1)) else X[:, keep]
+    X64, y64 = _float64_pair(X, y)
+    stats = SufficientStatistics(X64, y64)
+    exact = lstsq(X64, y64, statistics=stats)
     est = GDRegressor(**params).fit(X, y, validation=validation)
-    exact = lstsq(X, y)
     coef = np.atleast_2d(est.coef_)
     intercept = np.atleast_1d(est.intercept_)
-    y = check_y(y, n_rows=np.shape(X)[0], dtype=torch.float64).numpy()
-    fitted = predict_linear(coef, intercept, X)
-    residuals = y - fitted
-    ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    fitted = torch.addmm(torch.from_numpy(intercept), X64, torch.from_numpy(coef).T)
+    residuals = y64 - fitted
+    n_k = residuals.numel()
+    ss_res = (residuals * residuals).sum(dim=0)
+    lstsq_loss, _, _ = stats.loss_and_grads(torch.from_numpy(exact.weight), torch.from_numpy(exact.bias))
+    ss_tot = stats.yy  # per output, about the mean
     return {
         "coef": coef,
         "intercept": intercept,
         "lstsq_weight": exact.weight,
         "lstsq_bias": exact.bias,
-        "loss": loss_at(coef, intercept, X, y),
-        "lstsq_loss": loss_at(exact.weight, exact.bias, X, y),
-        "fitted": fitted,
-        "residuals": residuals,
-        "r_squared": 1 - (residuals**2).sum(axis=0) / np.where(ss_tot > 0, ss_tot, np.nan),
-        "rank": rank(X),
+        "loss": float(ss_res.sum() / n_k),
+        "lstsq_loss": float(lstsq_loss),
+        "fitted": fitted.numpy(),
+        "residuals": residuals.numpy(),
+        "r_squared": (1 - ss_res / torch.where(ss_tot > 0, ss_tot, torch.nan)).numpy(),
+        "rank": rank(stats),
         "x_mean": est.x_mean_,
         "x_scale": est.x_scale_,
         "history": history_dict(est.history_),
@@ -100,11 +113,29 @@ def predict_linear(weight: Any, bias: Any, X: Any) -> np.ndarray:
     return X @ weight.T + bias
 
 
-def rank(X: Any) -> int:
-    """Rank of the centred ``X``: below its column count, least squares is not unique.
+def rank(statistics: SufficientStatistics) -> int:
+    """Rank of the centred ``X`` from its moments: below its column count, least squares is not unique.
 
-    >>> rank([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    >>> import torch
+    >>> X = torch.tensor([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]], dtype=torch.float64)
+    >>> rank(SufficientStatistics(X, X[:, :1]))
     1
     """
-    X = check_X(X, dtype=torch.float64)
-    return int(torch.linalg.matrix_rank(X - X.mean(dim=0)))
+    return int(torch.linalg.matrix_rank(statistics.G, hermitian=True, rtol=1e-10))
+
+
+def configure_blas() -> str:
+    """Keep R's OpenBLAS to one thread; return the BLAS that torch's products use in R.
+
+    In R's process, R's BLAS is loaded before torch, so torch's ``sgemm_`` and
+    ``dgemm_`` calls resolve to it. R's reference BLAS makes them 5 to 15 times
+    slower than in Python (R warns about it when gradlm is attached); OpenBLAS
+    makes them fast, but its threads then compete with torch's own, which
+    doubles the time of a fit: one OpenBLAS thread is the faster choice.
+    """
+    process = ctypes.CDLL(None)
+    setter = getattr(process, "openblas_set_num_threads", None)
+    if setter is None:
+        return "not OpenBLAS"
+    setter(1)
+    return "OpenBLAS, 1 thread"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -100,10 +101,11 @@ def _numpy_float(arr: np.ndarray, name: str, np_dtype: type) -> np.ndarray:
                 f"{name} must be numeric; got an array of {arr.dtype} that cannot be read as "
                 "numbers. Convert text columns to numbers or drop them."
             ) from None
-    out = np.asarray(arr, dtype=np_dtype)
-    if not out.flags.writeable or not out.flags.c_contiguous:
-        out = np.array(out, dtype=np_dtype, order="C", copy=True)
-    return out
+    if arr.dtype == np_dtype and arr.flags.writeable and arr.flags.c_contiguous:
+        return arr
+    # One copy, straight to row-major in the target dtype (R's matrices arrive
+    # column-major, float64 and read-only).
+    return np.array(arr, dtype=np_dtype, order="C")
 
 
 def as_tensor(
@@ -114,7 +116,7 @@ def as_tensor(
     device: Any = None,
     allow_nonfinite: bool = False,
 ) -> torch.Tensor:
-    """Convert array-like ``data`` to a contiguous floating tensor, checked.
+    """Convert array-like ``data`` to a floating tensor, checked, with at most one copy.
 
     Accepts torch tensors, NumPy arrays, pandas objects and nested lists.
     Integer and float64 input are cast to ``dtype``. NaN and Inf are refused
@@ -128,7 +130,7 @@ def as_tensor(
     if isinstance(data, torch.Tensor):
         if data.is_complex():
             raise TypeError(f"{name} is complex ({data.dtype}); pass its real part.")
-        tensor = data.detach().to(device=device, dtype=dtype).contiguous()
+        tensor = data.detach().to(device=device, dtype=dtype)
     else:
         if data is None:
             raise TypeError(f"{name} is None; pass an array of numbers.")
@@ -147,8 +149,33 @@ def as_tensor(
     return tensor
 
 
+def as_float64_view(data: Any, name: str) -> torch.Tensor:
+    """``data`` as a float64 tensor, sharing memory with a float64 NumPy array when it can.
+
+    For data only read, never written: R's matrices reach Python as read-only,
+    column-major float64 arrays, and this spares the copy that
+    :func:`as_tensor` would make of them. Other input is converted as usual.
+
+    >>> import numpy as np
+    >>> a = np.asfortranarray(np.ones((3, 2)))
+    >>> a.flags.writeable = False
+    >>> as_float64_view(a, "X").shape
+    torch.Size([3, 2])
+    """
+    if isinstance(data, np.ndarray) and data.dtype == np.float64 and data.ndim in (1, 2):
+        with warnings.catch_warnings():
+            # torch warns that the array is not writable; the tensor is only read.
+            warnings.simplefilter("ignore", UserWarning)
+            tensor = torch.from_numpy(data)
+        check_finite(tensor, name)
+        return tensor
+    return as_tensor(data, name, dtype=torch.float64)
+
+
 def check_finite(tensor: torch.Tensor, name: str) -> None:
     """Raise ValueError naming the count and first row of NaN/Inf entries."""
+    if tensor.numel() == 0 or bool(torch.isfinite(tensor.sum(dtype=torch.float64))):
+        return  # NaN and Inf always reach a sum (Inf - Inf is NaN): one fast reduction suffices
     finite = torch.isfinite(tensor)
     if bool(finite.all()):
         return

@@ -101,3 +101,33 @@ def test_batch_gradients_equal_autograd_and_statistics_do_not_depend_on_chunks()
     for a, c, ref in zip(whole, chunked, (loss, W.grad, b.grad)):
         torch.testing.assert_close(a, c, rtol=1e-12, atol=1e-12)
         torch.testing.assert_close(a.to(ref.dtype), ref.detach(), rtol=1e-10, atol=1e-10)
+
+
+def test_fit_on_sufficient_statistics_equals_fit_on_the_data():
+    X, y = data()
+    stats = SufficientStatistics(X, y)
+    a = run(True, X, y, epochs=30, lr=0.01)
+    torch.manual_seed(1)
+    b = gradlm.fit(gradlm.LinearModel(6, 2, dtype=torch.float64), stats, None, epochs=30, lr=0.01)
+    np.testing.assert_array_equal(a.loss, b.loss)
+    np.testing.assert_array_equal(a.weight, b.weight)
+    with pytest.raises(ValueError, match="train full batch with the closed-form gradients"):
+        gradlm.fit(gradlm.LinearModel(6, 2), stats, None, epochs=1, lr=0.01, batch_size=10)
+    with pytest.raises(ValueError, match="the statistics are of 6 feature\\(s\\) and 2 output\\(s\\)"):
+        gradlm.fit(gradlm.LinearModel(5, 2), stats, None, epochs=1, lr=0.01)
+
+
+def test_gdregressor_on_moments_equals_gdregressor_on_converted_data():
+    X, y = data(n=2000, offset=5.0, dtype=torch.float64)
+    for standardize in (False, True):
+        lr = 0.3 if standardize else 0.0005
+        moments = gradlm.GDRegressor(epochs=300, lr=lr, standardize=standardize, seed=0, fast=True,
+                                     dtype="float64").fit(X, y)
+        converted = gradlm.GDRegressor(epochs=300, lr=lr, standardize=standardize, seed=0, fast=False,
+                                       dtype="float64").fit(X, y)
+        assert moments.history_.settings["gradients"] == "sufficient statistics"
+        assert converted.history_.settings["gradients"] == "autograd"
+        np.testing.assert_allclose(moments.coef_, converted.coef_, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(moments.intercept_, converted.intercept_, rtol=1e-8, atol=1e-10)
+    weight, bias = gradlm.lstsq(X, y)
+    np.testing.assert_allclose(moments.coef_, weight, rtol=1e-6)

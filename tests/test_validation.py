@@ -95,3 +95,8 @@ def test_entry_points_share_the_messages():
     ):
         with pytest.raises(ValueError, match="X contains 1 NaN or infinite value\\(s\\), the first in row 7"):
             call()
+
+
+def test_huge_finite_values_are_not_mistaken_for_inf():
+    X = np.full((4, 2), 3e38, dtype=np.float32)  # their float32 sum overflows; they are finite
+    assert check_X(X).shape == (4, 2)

@@ -72,6 +72,28 @@ class SufficientStatistics:
             self.yy += (yc * yc).sum(dim=0)
         self.n, self.k = n, k
 
+    def standardized(self, center: torch.Tensor, scale: torch.Tensor) -> "SufficientStatistics":
+        """The statistics of ``(X - center) / scale``, without another pass over ``X``.
+
+        >>> X = torch.tensor([[1.0], [3.0]], dtype=torch.float64)
+        >>> s = SufficientStatistics(X, X).standardized(torch.tensor([2.0]), torch.tensor([1.0]))
+        >>> s.mx.tolist(), s.G.tolist()
+        ([0.0], [[2.0]])
+        """
+        out = object.__new__(SufficientStatistics)
+        center = center.to(self.G)
+        scale = scale.to(self.G)
+        out.mx = (self.mx - center) / scale
+        out.G = self.G / torch.outer(scale, scale)
+        out.C = self.C / scale[:, None]
+        out.my, out.yy, out.n, out.k = self.my, self.yy, self.n, self.k
+        return out
+
+    @property
+    def std(self) -> torch.Tensor:
+        """Population standard deviation of each column of ``X``."""
+        return (self.G.diagonal() / self.n).sqrt()
+
     def loss_and_grads(self, weight: torch.Tensor, bias: torch.Tensor) -> tuple:
         """``(loss, dW, db)`` at ``(weight, bias)``: float64 loss, gradients in the parameters' dtype."""
         W = weight.to(torch.float64)
@@ -82,3 +104,36 @@ class SufficientStatistics:
         dW = (2.0 / nk) * (WG - self.C.T + self.n * torch.outer(e, self.mx))
         db = (2.0 * self.n / nk) * e
         return loss, dW.to(weight.dtype), db.to(bias.dtype)
+
+
+def sgd_epoch(X: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, blocks, batch_size: int,
+              lr: float) -> float:
+    """One epoch of plain mini-batch SGD, each update fused into two in-place calls.
+
+    ``blocks`` yields the epoch's rows (slices or index tensors, whole batches
+    each; see :meth:`gradlm.batches.BatchOrder.blocks`). Per batch: the
+    residual (``addmm``, ``sub_``), its squared norm (``dot``), then
+    ``W -= rate * r' X`` (``addmm_``) and ``b -= rate * r' 1`` (``addmv_``),
+    with ``rate = 2 lr / numel``. Returns the mean of the batch losses.
+    Call without gradient tracking.
+    """
+    k = y.shape[1]
+    ones = torch.ones(batch_size, dtype=X.dtype, device=X.device)
+    squares, sizes = [], []
+    for rows in blocks:
+        if isinstance(rows, slice):
+            Xblock, yblock = X[rows], y[rows]
+        else:
+            Xblock, yblock = X.index_select(0, rows), y.index_select(0, rows)
+        for start in range(0, Xblock.shape[0], batch_size):
+            Xb = Xblock[start : start + batch_size]
+            m = Xb.shape[0]
+            r = torch.addmm(bias, Xb, weight.T).sub_(yblock[start : start + batch_size])
+            flat = r.view(-1)
+            squares.append(torch.dot(flat, flat))
+            rate = 2.0 * lr / (m * k)
+            weight.addmm_(r.T, Xb, alpha=-rate)
+            bias.addmv_(r.T, ones if m == batch_size else ones[:m], alpha=-rate)
+            sizes.append(m * k)
+    losses = torch.stack(squares).to(torch.float64).cpu() / torch.tensor(sizes, dtype=torch.float64)
+    return float(losses.mean())

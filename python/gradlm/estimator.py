@@ -8,10 +8,11 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from .fit import fit
+from .analytic import SufficientStatistics
+from .fit import FAST_MIN_ROWS, fit
 from .lstsq import optimality_gap
 from .model import LinearModel
-from .validation import as_dtype, check_X, check_y, column_names
+from .validation import as_dtype, check_X, check_X_y_view, check_y, column_names
 
 try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
     from sklearn.base import BaseEstimator, RegressorMixin
@@ -137,33 +138,41 @@ class GDRegressor(*_BASES):
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
         return f"GDRegressor({', '.join(changed)})"
 
-    def fit(self, X: Any, y: Any, validation: Optional[tuple] = None) -> "GDRegressor":
-        """Fit the model; ``validation=(X_val, y_val)`` is passed on to :func:`gradlm.fit`."""
+    def fit(self, X: Any, y: Any, validation: Optional[tuple] = None,
+            statistics: Optional[SufficientStatistics] = None) -> "GDRegressor":
+        """Fit the model; ``validation=(X_val, y_val)`` is passed on to :func:`gradlm.fit`.
+
+        Full-batch training with the closed-form gradients (see ``fast`` in
+        :func:`gradlm.fit`) runs on the data's float64 moments, taken in one
+        pass without copying ``X`` (``statistics`` reuses moments already
+        taken); standardization is then applied to the moments, not the data.
+        Otherwise ``X`` is converted once to the model's dtype.
+        """
         dtype = as_dtype(self.dtype)
         names = column_names(X) if hasattr(X, "columns") else None
         target_names = column_names(y)
-        Xt = check_X(X, dtype=dtype, device=self.device)
-        y_1d = np.ndim(y) == 1
-        yt = check_y(y, n_rows=Xt.shape[0], dtype=dtype, device=self.device)
-        n_features, n_targets = Xt.shape[1], yt.shape[1]
-
-        if self.standardize:
-            # Any centre and scale work (coefficients are mapped back with the same
-            # values), so they are taken in the data's dtype, and X is scaled in
-            # place when check_X made it a copy of its own: no float64 copy of X.
-            var, mean32 = torch.var_mean(Xt, dim=0, correction=0)
-            scale32 = torch.where(var > 0, var.sqrt(), torch.ones_like(var))
-            Xt = Xt.sub_(mean32) if _owns(Xt, X) else Xt - mean32
-            Xt.div_(scale32)
-            mean, scale = mean32.to(torch.float64), scale32.to(torch.float64)
+        y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
+        on_moments = self.batch_size is None and (self.fast or (self.fast is None and len(X) >= FAST_MIN_ROWS))
+        if on_moments:
+            Xv, yv = check_X_y_view(X, y)
+            stats = statistics if statistics is not None else SufficientStatistics(Xv, yv)
+            n_features, n_targets = stats.G.shape[0], stats.C.shape[1]
+            if self.standardize:
+                mean = stats.mx
+                scale = torch.where(stats.std > 0, stats.std, torch.ones_like(stats.std))
+                data = (stats.standardized(mean, scale), None)
+            else:
+                mean = torch.zeros(n_features, dtype=torch.float64)
+                scale = torch.ones_like(mean)
+                data = (stats, None)
         else:
-            mean = torch.zeros(n_features, dtype=torch.float64)
-            scale = torch.ones(n_features, dtype=torch.float64)
+            data, mean, scale = self._convert(X, y, dtype)
+            n_features, n_targets = data[0].shape[1], data[1].shape[1]
+        mean, scale = mean.cpu(), scale.cpu()
         if validation is not None:
             X_val, y_val = validation
             X_val = check_X(X_val, n_features=n_features, dtype=torch.float64, device=self.device)
             validation = (((X_val - mean.to(X_val.device)) / scale.to(X_val.device)).to(dtype), y_val)
-
 
         with torch.random.fork_rng(devices=[]):
             if self.seed is not None:
@@ -171,8 +180,7 @@ class GDRegressor(*_BASES):
             model = LinearModel(n_features, n_targets, init=self.init, dtype=dtype, device=self.device)
         history = fit(
             model,
-            Xt,
-            yt,
+            *data,
             epochs=self.epochs,
             lr=self.lr,
             batch_size=self.batch_size,
@@ -186,9 +194,9 @@ class GDRegressor(*_BASES):
             tol=self.tol,
             patience=self.patience,
             progress=self.progress,
-            fast=self.fast,
+            fast=True if on_moments else self.fast,
         )
-        mean, scale = mean.cpu().numpy(), scale.cpu().numpy()
+        mean, scale = mean.numpy(), scale.numpy()
         coef = history.weight.astype(np.float64) / scale
         intercept = history.bias.astype(np.float64) - coef @ mean
 
@@ -205,6 +213,22 @@ class GDRegressor(*_BASES):
         self.coef_ = coef[0] if self._y_1d else coef
         self.intercept_ = float(intercept[0]) if self._y_1d else intercept
         return self
+
+    def _convert(self, X: Any, y: Any, dtype: torch.dtype) -> tuple:
+        """``((X, y), center, scale)``: the data as tensors in the model's dtype, standardized if asked."""
+        Xt = check_X(X, dtype=dtype, device=self.device)
+        yt = check_y(y, n_rows=Xt.shape[0], dtype=dtype, device=self.device)
+        if not self.standardize:
+            zeros = torch.zeros(Xt.shape[1], dtype=torch.float64)
+            return (Xt, yt), zeros, torch.ones_like(zeros)
+        # Any centre and scale work (coefficients are mapped back with the same
+        # values), so they are taken in the data's dtype, and X is scaled in
+        # place when check_X made it a copy of its own: no float64 copy of X.
+        var, mean32 = torch.var_mean(Xt, dim=0, correction=0)
+        scale32 = torch.where(var > 0, var.sqrt(), torch.ones_like(var))
+        Xt = Xt.sub_(mean32) if _owns(Xt, X) else Xt - mean32
+        Xt.div_(scale32)
+        return (Xt, yt), mean32.to(torch.float64), scale32.to(torch.float64)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable, Optional, Union
 
 import torch
 
-from .analytic import SufficientStatistics, batch_loss_and_grads
+from .analytic import SufficientStatistics, batch_loss_and_grads, sgd_epoch
 from .batches import BatchOrder
 from .history import History, Recorder
 from .loss import mse
@@ -92,8 +92,11 @@ def fit(
     ----------
     model : LinearModel
         Trained in place; its dtype and device decide those of the data.
-    X : array-like (n, in)
+    X : array-like (n, in), or SufficientStatistics
         Tensor, NumPy array, pandas DataFrame or nested list; a 1-D ``X`` is one feature.
+        Full-batch training needs only the data's moments: a
+        :class:`~gradlm.analytic.SufficientStatistics` (with ``y=None``)
+        trains without another pass over the data.
     y : array-like (n, out)
         A 1-D ``y`` is accepted for a one-output model.
     epochs : int
@@ -161,7 +164,22 @@ def fit(
     weight, bias = model.weight, model.bias
     like = {"dtype": weight.dtype, "device": weight.device}
     n_out, n_in = weight.shape
-    X, y = check_X_y(X, y, n_features=n_in, n_outputs=n_out, **like)
+    given_stats = X if isinstance(X, SufficientStatistics) else None
+    if given_stats is not None:
+        if y is not None or batch_size is not None or update != "optimizer" or fast is False:
+            raise ValueError(
+                "SufficientStatistics in place of X train full batch with the closed-form gradients: "
+                "pass y=None and leave batch_size, update and fast unset."
+            )
+        if not _is_linear_model(model) or given_stats.G.shape[0] != n_in or given_stats.C.shape[1] != n_out:
+            raise ValueError(
+                f"the statistics are of {given_stats.G.shape[0]} feature(s) and {given_stats.C.shape[1]} "
+                f"output(s); the model needs a gradlm.LinearModel({n_in}, {n_out}) with its own forward."
+            )
+        n = given_stats.n
+    else:
+        X, y = check_X_y(X, y, n_features=n_in, n_outputs=n_out, **like)
+        n = X.shape[0]
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("validation must be a pair (X_val, y_val).")
@@ -202,18 +220,19 @@ def fit(
             "nesterov": bool(nesterov),
             "weight_decay": weight_decay,
             "seed": seed,
-            "n": X.shape[0],
+            "n": n,
         },
     )
-    n = X.shape[0]
     order = None if batch_size is None else BatchOrder(n, batch_size, bool(shuffle), seed, device=X.device)
     gradients = "autograd"
     if fast is None:
-        fast = n >= FAST_MIN_ROWS
+        fast = given_stats is not None or n >= FAST_MIN_ROWS
     if fast and update == "optimizer" and _is_linear_model(model):
         gradients = "analytic" if order is not None else "sufficient statistics"
     recorder.settings["gradients"] = gradients
-    stats = SufficientStatistics(X, y) if gradients == "sufficient statistics" else None
+    stats = None
+    if gradients == "sufficient statistics":
+        stats = given_stats if given_stats is not None else SufficientStatistics(X, y)
     # Plain SGD with closed-form gradients: the update fused into one addmm, no optimizer call.
     fused_sgd = gradients == "analytic" and opt_name == "sgd" and not (momentum or nesterov or weight_decay)
 
@@ -228,19 +247,13 @@ def fit(
             loss, weight.grad, bias.grad = stats.loss_and_grads(weight.detach(), bias.detach())
             step()
             return loss
-        if fused_sgd:
-            r = torch.addmm(bias, Xb, weight.T).sub_(yb)
-            flat = r.reshape(-1)
-            loss = torch.dot(flat, flat).div_(r.numel())
-            rate = 2.0 * lr / r.numel()
-            weight.addmm_(r.T, Xb, alpha=-rate)
-            bias.sub_(r.sum(dim=0), alpha=rate)
-            return loss
         loss, weight.grad, bias.grad = batch_loss_and_grads(Xb, yb, weight, bias)
         step()
         return loss
 
     def epoch_loss_minibatch():
+        if fused_sgd:
+            return sgd_epoch(X, y, weight, bias, order.blocks(), batch_size, lr)
         total = torch.zeros((), dtype=torch.float64, device=weight.device)
         count = 0
         for rows in order.blocks():

@@ -9,7 +9,7 @@ import torch
 
 from .analytic import SufficientStatistics
 from .loss import loss_at
-from .validation import as_float64_view, check_X_y
+from .validation import check_X_y_view
 
 # Above this condition number of the (Jacobi-scaled) normal equations, the
 # solution comes from an SVD of the data instead: normal equations lose about
@@ -41,7 +41,7 @@ def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> 
     ((2, 3), (2,))
     """
     if statistics is None:
-        X, y = _float64_pair(X, y)
+        X, y = check_X_y_view(X, y)
     stats = statistics if statistics is not None else SufficientStatistics(X, y)
     scale = stats.G.diagonal().sqrt()
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
@@ -51,9 +51,9 @@ def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> 
         coef = torch.linalg.solve(G, stats.C / scale[:, None]) / scale[:, None]  # (in, out)
     else:
         if statistics is not None:
-            X, y = _float64_pair(X, y)
-        Xc = X.cpu() - stats.mx.cpu()
-        yc = y.cpu() - stats.my.cpu()
+            X, y = check_X_y_view(X, y)
+        Xc = X.cpu().to(torch.float64) - stats.mx.cpu()
+        yc = y.cpu().to(torch.float64) - stats.my.cpu()
         rcond = torch.finfo(torch.float64).eps * max(Xc.shape)
         coef = torch.linalg.lstsq(Xc, yc, rcond=rcond, driver="gelsd").solution
     weight = coef.T.contiguous().cpu()
@@ -61,10 +61,6 @@ def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> 
     return LeastSquares(weight.numpy(), bias.numpy())
 
 
-def _float64_pair(X: Any, y: Any) -> tuple:
-    """``(X, y)`` checked, as float64 tensors; float64 arrays are read in place, not copied."""
-    X64, y64 = as_float64_view(X, "X"), as_float64_view(y, "y")
-    return check_X_y(X64, y64, dtype=torch.float64, device=X64.device)
 
 
 def optimality_gap(weight: Any, bias: Any, X: Any, y: Any) -> float:

@@ -18,7 +18,8 @@ import torch
 from .estimator import GDRegressor
 from .history import History
 from .analytic import SufficientStatistics
-from .lstsq import _float64_pair, lstsq
+from .lstsq import lstsq
+from .validation import check_X_y_view
 from .validation import check_X
 
 
@@ -57,10 +58,10 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     if drop_column is not None:
         keep = [j for j in range(np.shape(X)[1]) if j != int(drop_column)]
         X = X[:, keep[0] : keep[-1] + 1] if keep == list(range(keep[0], keep[-1] + 1)) else X[:, keep]
-    X64, y64 = _float64_pair(X, y)
+    X64, y64 = (t.to(torch.float64) for t in check_X_y_view(X, y))  # no copy of R's float64 data
     stats = SufficientStatistics(X64, y64)
     exact = lstsq(X64, y64, statistics=stats)
-    est = GDRegressor(**params).fit(X, y, validation=validation)
+    est = GDRegressor(**params).fit(X64, y64, validation=validation, statistics=stats)
     coef = np.atleast_2d(est.coef_)
     intercept = np.atleast_1d(est.intercept_)
     fitted = torch.addmm(torch.from_numpy(intercept), X64, torch.from_numpy(coef).T)

@@ -149,33 +149,50 @@ def as_tensor(
     return tensor
 
 
-def as_float64_view(data: Any, name: str) -> torch.Tensor:
-    """``data`` as a float64 tensor, sharing memory with a float64 NumPy array when it can.
+def as_float_view(data: Any, name: str) -> torch.Tensor:
+    """``data`` as a float32 or float64 tensor that shares its memory when it can.
 
-    For data only read, never written: R's matrices reach Python as read-only,
-    column-major float64 arrays, and this spares the copy that
-    :func:`as_tensor` would make of them. Other input is converted as usual.
+    For data only read, never written (moments, least squares, predictions):
+    float32 and float64 tensors and NumPy arrays are used in place, whatever
+    their layout; R's matrices, which reach Python as read-only column-major
+    float64 arrays, are not copied. Anything else becomes float64.
 
     >>> import numpy as np
     >>> a = np.asfortranarray(np.ones((3, 2)))
     >>> a.flags.writeable = False
-    >>> as_float64_view(a, "X").shape
-    torch.Size([3, 2])
+    >>> as_float_view(a, "X").dtype
+    torch.float64
     """
-    if isinstance(data, np.ndarray) and data.dtype == np.float64 and data.ndim in (1, 2):
+    if isinstance(data, np.ndarray) and data.dtype in (np.float32, np.float64) and data.ndim in (1, 2):
         with warnings.catch_warnings():
             # torch warns that the array is not writable; the tensor is only read.
             warnings.simplefilter("ignore", UserWarning)
             tensor = torch.from_numpy(data)
         check_finite(tensor, name)
         return tensor
+    if isinstance(data, torch.Tensor) and data.dtype in (torch.float32, torch.float64):
+        return as_tensor(data, name, dtype=data.dtype, device=data.device)
     return as_tensor(data, name, dtype=torch.float64)
+
+
+def check_X_y_view(X: Any, y: Any, **kwargs: Any) -> tuple:
+    """:func:`check_X_y` on :func:`as_float_view` views: checked, and not copied.
+
+    >>> X, y = check_X_y_view(np.ones((3, 2), dtype=np.float32), np.arange(3.0))
+    >>> X.dtype, y.shape
+    (torch.float32, torch.Size([3, 1]))
+    """
+    Xv, yv = as_float_view(X, "X"), as_float_view(y, "y")
+    X = check_X(Xv, dtype=Xv.dtype, device=Xv.device, **kwargs)
+    return X, check_y(yv, n_rows=X.shape[0], dtype=yv.dtype, device=yv.device,
+                      n_outputs=kwargs.get("n_outputs"))
 
 
 def check_finite(tensor: torch.Tensor, name: str) -> None:
     """Raise ValueError naming the count and first row of NaN/Inf entries."""
-    if tensor.numel() == 0 or bool(torch.isfinite(tensor.sum(dtype=torch.float64))):
+    if tensor.numel() == 0 or bool(torch.isfinite(tensor.sum())):
         return  # NaN and Inf always reach a sum (Inf - Inf is NaN): one fast reduction suffices
+    # (the sum can also overflow with finite values: the exact scan below decides)
     finite = torch.isfinite(tensor)
     if bool(finite.all()):
         return
@@ -194,10 +211,13 @@ def check_X(
     *,
     name: str = "X",
     n_features: Optional[int] = None,
+    n_outputs: Optional[int] = None,
     dtype: Any = torch.float32,
     device: Any = None,
 ) -> torch.Tensor:
     """Return ``X`` as a 2-D (n, features) tensor; a 1-D ``X`` is one feature column.
+
+    (``n_outputs`` is accepted and ignored, for :func:`check_X_y_view`.)
 
     >>> check_X([1.0, 2.0, 3.0]).shape
     torch.Size([3, 1])

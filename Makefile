@@ -17,10 +17,8 @@ export GRADLM_PYTHON := $(abspath $(VENV))/bin/python
 export R_LIBS_USER := $(abspath .rlib)
 export RETICULATE_PYTHON := $(GRADLM_PYTHON)
 
-# OpenBLAS: R's BLAS also serves torch's matrix products in R's process (the
-# reference BLAS makes them 5-15x slower there).
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
-          r-cran-rmarkdown r-cran-generics pandoc libopenblas0-pthread
+          r-cran-rmarkdown r-cran-generics pandoc
 R_PKGS := reticulate testthat knitr rmarkdown generics
 R_SOURCES := $(shell find R -type f -not -path '*/.*' 2>/dev/null)
 
@@ -44,8 +42,7 @@ venv: $(VENV_STAMP)
 $(R_DEPS_STAMP):
 	@if ! command -v Rscript >/dev/null || ! command -v pandoc >/dev/null || \
 	    ! Rscript -e 'quit(status = !all(vapply(commandArgs(TRUE), requireNamespace, TRUE, quietly = TRUE)))' \
-	      $(R_PKGS) >/dev/null 2>&1 || \
-	    ! Rscript -e 'quit(status = !grepl("openblas", extSoftVersion()[["BLAS"]]))' >/dev/null 2>&1; then \
+	      $(R_PKGS) >/dev/null 2>&1; then \
 	  echo "Installing R and its packages from Debian: $(R_DEBS)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(R_DEBS) >/dev/null; \
 	fi

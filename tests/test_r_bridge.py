@@ -1,4 +1,4 @@
-"""The module R calls: one call per fit, the intercept column dropped as a view, R's BLAS set up."""
+"""The module R calls: one call per fit, the intercept column dropped as a view."""
 
 import numpy as np
 import pytest
@@ -26,6 +26,3 @@ def test_fit_lm_drops_the_intercept_column_and_matches_lstsq_and_gdregressor():
         for j in range(2)], rtol=1e-10)
     assert out["rank"] == 3
 
-
-def test_configure_blas_reports_what_it_found():
-    assert r_bridge.configure_blas() in ("OpenBLAS, 1 thread", "not OpenBLAS")

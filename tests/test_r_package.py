@@ -117,3 +117,10 @@ def test_seed_004_code_runs_as_written_and_equals_python(r):
 def test_r_errors_carry_the_python_message_and_r_goes_on(r):
     assert r["error_message"] == ["lr must be > 0; got -1.0."]
     assert r["after_error"][0] == 2.0
+
+
+def test_torch_uses_its_own_blas_in_r(r):
+    torch.manual_seed(0)
+    a = torch.randn(300, 200)
+    b = torch.randn(200, 100)
+    np.testing.assert_array_equal(r["blas_probe"], (a @ b).numpy().ravel(order="F")[:50])

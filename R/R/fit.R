@@ -65,18 +65,11 @@ fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_
   new_history(history)
 }
 
-# The Python module R calls; on first use it also sets up R's BLAS for torch
-# (see gradlm.r_bridge.configure_blas).
-bridge <- local({
-  module <- NULL
-  function() {
-    if (is.null(module)) {
-      module <<- reticulate::import("gradlm.r_bridge")
-      module$configure_blas()
-    }
-    module
-  }
-})
+# The Python module R calls (imported after the core, so after torch).
+bridge <- function() {
+  force(core$`__name__`)
+  reticulate::import("gradlm.r_bridge")
+}
 
 new_history <- function(h) {
   h$weight_path <- array(h$weight_path, dim = dim(h$weight_path))

@@ -56,23 +56,33 @@ choose_python <- function() {
   }
 }
 
+# torch's libraries define BLAS symbols (sgemm_, dgemm_) that R's own BLAS,
+# loaded first, would otherwise serve: torch's matrix products would then run
+# 5 to 15 times slower in R than in Python, with other rounding. Loaded with
+# RTLD_DEEPBIND, torch binds its own. Only for this one import.
+import_torch_own_blas <- function() {
+  code <- paste(
+    "import os, sys",
+    "if 'torch' not in sys.modules:",
+    "    _flags = sys.getdlopenflags()",
+    "    sys.setdlopenflags(_flags | os.RTLD_DEEPBIND)",
+    "    try:",
+    "        import torch",
+    "    finally:",
+    "        sys.setdlopenflags(_flags)",
+    sep = "\n"
+  )
+  try(reticulate::py_run_string(code, local = TRUE), silent = TRUE)
+  invisible()
+}
+
 .onLoad <- function(libname, pkgname) {
   choose_python()
   on_error <- function(e) stop(install_hint(), call. = FALSE)
-  torch <<- reticulate::import("torch", delay_load = list(on_error = on_error))
+  torch_first <- list(before_load = import_torch_own_blas, on_error = on_error)
+  torch <<- reticulate::import("torch", delay_load = torch_first)
   np <<- reticulate::import("numpy", convert = FALSE, delay_load = list(on_error = on_error))
-  core <<- reticulate::import("gradlm", delay_load = list(on_error = on_error))
-}
-
-.onAttach <- function(libname, pkgname) {
-  blas <- tryCatch(extSoftVersion()[["BLAS"]], error = function(e) "")
-  if (nzchar(blas) && !grepl("openblas|mkl|blis|accelerate|atlas", blas, ignore.case = TRUE)) {
-    packageStartupMessage(
-      "R uses the reference BLAS (", basename(blas), "); in R's process torch's matrix products then run ",
-      "5 to 15 times slower than in Python. Install OpenBLAS (Debian and Ubuntu: ",
-      "apt-get install libopenblas0-pthread) and restart R."
-    )
-  }
+  core <<- reticulate::import("gradlm", delay_load = torch_first)
 }
 
 #' Is the Python side of gradlm available?

@@ -120,11 +120,17 @@ def sgd_epoch(X: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torc
     k = y.shape[1]
     ones = torch.ones(batch_size, dtype=X.dtype, device=X.device)
     squares, sizes = [], []
+    buffers = None
     for rows in blocks:
         if isinstance(rows, slice):
             Xblock, yblock = X[rows], y[rows]
         else:
-            Xblock, yblock = X.index_select(0, rows), y.index_select(0, rows)
+            # One pair of block buffers for the epoch: fresh memory costs page faults.
+            if buffers is None:
+                buffers = (X.new_empty((len(rows), X.shape[1])), y.new_empty((len(rows), y.shape[1])))
+            m = len(rows)
+            Xblock = torch.index_select(X, 0, rows, out=buffers[0][:m])
+            yblock = torch.index_select(y, 0, rows, out=buffers[1][:m])
         for start in range(0, Xblock.shape[0], batch_size):
             Xb = Xblock[start : start + batch_size]
             m = Xb.shape[0]

@@ -9,7 +9,6 @@ of NumPy arrays and numbers, which reticulate turns into R vectors and arrays.
 
 from __future__ import annotations
 
-import ctypes
 from typing import Any, Optional
 
 import numpy as np
@@ -124,19 +123,3 @@ def rank(statistics: SufficientStatistics) -> int:
     """
     return int(torch.linalg.matrix_rank(statistics.G, hermitian=True, rtol=1e-10))
 
-
-def configure_blas() -> str:
-    """Keep R's OpenBLAS to one thread; return the BLAS that torch's products use in R.
-
-    In R's process, R's BLAS is loaded before torch, so torch's ``sgemm_`` and
-    ``dgemm_`` calls resolve to it. R's reference BLAS makes them 5 to 15 times
-    slower than in Python (R warns about it when gradlm is attached); OpenBLAS
-    makes them fast, but its threads then compete with torch's own, which
-    doubles the time of a fit: one OpenBLAS thread is the faster choice.
-    """
-    process = ctypes.CDLL(None)
-    setter = getattr(process, "openblas_set_num_threads", None)
-    if setter is None:
-        return "not OpenBLAS"
-    setter(1)
-    return "OpenBLAS, 1 thread"

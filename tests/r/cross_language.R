@@ -96,6 +96,12 @@ keep("seed004_loss", loss$item())
 keep("seed004_grad", as.vector(as.matrix(w$grad)))
 keep("seed004_dtype", reticulate::py_str(preds$dtype))
 
+# A product large enough for BLAS: torch must use its own in R too (see package.R).
+torch$manual_seed(0L)
+a <- torch$randn(300L, 200L)
+b <- torch$randn(200L, 100L)
+keep("blas_probe", as.vector(as.matrix(torch$mm(a, b)))[1:50])
+
 # An error carries Python's message, and R goes on.
 keep("error_message", tryCatch(gd_lm(mangoes ~ temperature, data = crops, lr = -1), error = conditionMessage))
 keep("after_error", 1 + 1)

@@ -27,7 +27,8 @@ def time_fit_lm(X, y, **kw):
 ")
 px <- reticulate::r_to_py(x)
 py <- reticulate::r_to_py(y)
-elapsed <- function(f) system.time(f())[["elapsed"]]
+# gc() first: R's collection of earlier garbage is not charged to whichever case triggers it.
+elapsed <- function(f) system.time(f(), gcFirst = TRUE)[["elapsed"]]
 cases <- list(
   gd_lm = function() do.call(gd_lm, c(list(formula, data = df), settings)),
   gd_lm_matrix = function() do.call(gd_lm, c(list(x, y), settings)),
@@ -37,8 +38,10 @@ cases <- list(
 )
 times <- matrix(NA_real_, reps + 1L, length(cases), dimnames = list(NULL, names(cases)))
 for (i in seq_len(reps + 1L)) {  # the first round warms up and is dropped
-  for (name in names(cases)) {
+  # the order turns each round, so no case always follows the same one
+  for (name in names(cases)[(seq_along(cases) + i - 2L) %% length(cases) + 1L]) {
     times[i, name] <- if (name == "python_fit_lm") {
+      invisible(gc())
       do.call(reticulate::py$time_fit_lm, c(list(px, py), settings))
     } else {
       elapsed(cases[[name]])

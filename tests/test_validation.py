@@ -100,3 +100,12 @@ def test_entry_points_share_the_messages():
 def test_huge_finite_values_are_not_mistaken_for_inf():
     X = np.full((4, 2), 3e38, dtype=np.float32)  # their float32 sum overflows; they are finite
     assert check_X(X).shape == (4, 2)
+
+
+def test_converted_copies_are_row_major_whatever_the_source():
+    base = np.asfortranarray(np.arange(12.0).reshape(4, 3))
+    for source in (base, torch.from_numpy(base), base.copy(order="C")):
+        out = as_tensor(source, "X", dtype=torch.float32)
+        assert out.is_contiguous() and out.tolist() == base.tolist()
+    view = torch.from_numpy(base)
+    assert as_tensor(view, "X", dtype=torch.float64).data_ptr() == view.data_ptr()  # no copy when none is needed

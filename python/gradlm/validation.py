@@ -130,7 +130,13 @@ def as_tensor(
     if isinstance(data, torch.Tensor):
         if data.is_complex():
             raise TypeError(f"{name} is complex ({data.dtype}); pass its real part.")
-        tensor = data.detach().to(device=device, dtype=dtype)
+        data = data.detach()
+        if data.dtype == dtype and (device is None or data.device == torch.device(device)):
+            tensor = data  # used as it is, whatever its layout: no copy
+        else:
+            # A conversion copies anyway: one copy, row-major whatever the source's
+            # layout, so that later reductions see the same order from every source.
+            tensor = torch.empty(data.shape, dtype=dtype, device=device or data.device).copy_(data)
     else:
         if data is None:
             raise TypeError(f"{name} is None; pass an array of numbers.")

@@ -197,7 +197,6 @@ def main():
             "full_batch_100": median_time(lambda: gradlm_full_batch_100(Xs, ys), 3),
         }
         print(f"scaling n={size}: {results['scaling'][size]}", file=sys.stderr)
-        del Xs, ys
     results["r"] = r_benchmark(n, out_dir)
     table = markdown(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))

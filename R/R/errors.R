@@ -14,13 +14,36 @@ py_message <- function(e) {
 # Evaluate `expr` (a call into Python); a Python exception (reticulate 1.28
 # raises it as an Rcpp::exception) becomes a plain R error with its message.
 # R errors raised while evaluating the arguments pass through untouched.
-call_core <- function(expr) {
-  tryCatch(expr, "Rcpp::exception" = function(e) stop(py_message(e), call. = FALSE))
+# `data`, a named list of the R arrays sent, serves the core's NaN/Inf error:
+# the core screens every array it receives (one pass, which R need not repeat
+# on the way in), and on that error R finds the first bad row in its own terms
+# (counted from 1, NA named).
+call_core <- function(expr, data = NULL) {
+  tryCatch(expr, "Rcpp::exception" = function(e) {
+    msg <- py_message(e)
+    if (grepl("NaN or infinite", msg, fixed = TRUE)) {
+      for (name in names(data)) check_finite(data[[name]], name)
+    }
+    stop(msg, call. = FALSE)
+  })
+}
+
+# An error naming the count and the first row (from 1) of NA, NaN or infinite values.
+check_finite <- function(x, name) {
+  if (!is.numeric(x) || is.finite(sum(x))) return(invisible())
+  bad <- !is.finite(x)
+  if (!any(bad)) return(invisible())  # (a sum of huge finite values can overflow too)
+  rows <- if (is.matrix(bad)) which(rowSums(bad) > 0) else which(bad)
+  stop(sprintf(
+    "%s contains %d NA, NaN or infinite value(s), the first in row %d; remove or impute those rows.",
+    name, sum(bad), rows[1]
+  ), call. = FALSE)
 }
 
 # R data to what the core takes: a numeric matrix (or vector), checked for what
-# only R has (NA, factors, character columns), with R's 1-based row numbers.
-# Shapes, dtypes and the float32 conversion are the core's (gradlm.validation).
+# only R has (factors, character columns). NA and Inf are screened by the core
+# (see call_core()); shapes, dtypes and the float32 conversion are the core's
+# too (gradlm.validation).
 as_numeric_data <- function(x, name) {
   if (is.null(x)) stop(sprintf("%s is NULL; pass a numeric matrix, vector or data.frame.", name), call. = FALSE)
   if (inherits(x, "python.builtin.object")) return(x)
@@ -39,18 +62,13 @@ as_numeric_data <- function(x, name) {
     stop(sprintf("%s must be numeric; got %s.", name, class(x)[1]), call. = FALSE)
   }
   if (length(x) == 0L) stop(sprintf("%s is empty; pass at least one row of data.", name), call. = FALSE)
-  # NA, NaN and Inf all reach a sum: one pass without a logical copy of x, and
-  # the full scan only when something is there to report.
-  if (!is.finite(sum(x))) {
-    bad <- !is.finite(x)
-    if (any(bad)) {  # (a sum of huge finite values can overflow too)
-      rows <- if (is.matrix(bad)) which(rowSums(bad) > 0) else which(bad)
-      stop(sprintf(
-        "%s contains %d NA, NaN or infinite value(s), the first in row %d; remove or impute those rows.",
-        name, sum(bad), rows[1]
-      ), call. = FALSE)
-    }
-  }
   if (!is.double(x)) storage.mode(x) <- "double"
   x
+}
+
+# as_numeric_data() on each named argument (NULL stays NULL): the list that
+# both goes to the core and serves call_core()'s `data`.
+numeric_args <- function(...) {
+  args <- list(...)
+  Map(function(value, name) if (is.null(value)) NULL else as_numeric_data(value, name), args, names(args))
 }

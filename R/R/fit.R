@@ -47,28 +47,24 @@ fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_
                                          validation = NULL, tol = NULL, patience = NULL,
                                          progress = NULL, fast = NULL, ...) {
   if (missing(epochs)) stop("epochs is required; pass the number of epochs, e.g. epochs = 100.", call. = FALSE)
-  if (!is.null(validation)) {
-    if (!is.list(validation) || length(validation) != 2L) {
-      stop("validation must be list(x_val, y_val).", call. = FALSE)
-    }
-    validation <- reticulate::tuple(
-      as_numeric_data(validation[[1]], "validation x"), as_numeric_data(validation[[2]], "validation y")
-    )
+  if (!is.null(validation) && (!is.list(validation) || length(validation) != 2L)) {
+    stop("validation must be list(x_val, y_val).", call. = FALSE)
   }
+  data <- numeric_args(x = x, y = y, `validation x` = validation[[1]], `validation y` = validation[[2]])
   history <- call_core(bridge()$fit_history(
-    object, as_numeric_data(x, "x"), as_numeric_data(y, "y"),
+    object, data$x, data$y,
     epochs = epochs, lr = lr, batch_size = batch_size, shuffle = shuffle, optimizer = optimizer,
     momentum = momentum, nesterov = nesterov, weight_decay = weight_decay, update = update,
-    seed = seed, validation = validation, tol = tol, patience = patience, progress = progress,
-    fast = fast
-  ))
+    seed = seed, validation = if (!is.null(validation)) reticulate::tuple(data[[3L]], data[[4L]]),
+    tol = tol, patience = patience, progress = progress, fast = fast
+  ), data = data)
   new_history(history)
 }
 
 # The Python module R calls (imported after the core, so after torch).
-bridge <- function() {
+bridge <- function(convert = TRUE) {
   force(core$`__name__`)
-  reticulate::import("gradlm.r_bridge")
+  reticulate::import("gradlm.r_bridge", convert = convert)
 }
 
 new_history <- function(h) {
@@ -159,7 +155,8 @@ plot.gradlm_history <- function(x, log = FALSE, ...) {
 #' }
 #' @export
 lstsq <- function(x, y) {
-  out <- call_core(core$lstsq(as_numeric_data(x, "x"), as_numeric_data(y, "y")))
+  data <- numeric_args(x = x, y = y)
+  out <- call_core(core$lstsq(data$x, data$y), data = data)
   # a NamedTuple, which reticulate leaves unconverted: read its fields by name
   list(weight = as.matrix(r_value(out$weight)), bias = as.numeric(r_value(out$bias)))
 }
@@ -168,10 +165,8 @@ lstsq <- function(x, y) {
 #' @param weight,bias Parameters to assess.
 #' @export
 optimality_gap <- function(weight, bias, x, y) {
-  call_core(core$optimality_gap(
-    as_numeric_data(weight, "weight"), as_numeric_data(bias, "bias"),
-    as_numeric_data(x, "x"), as_numeric_data(y, "y")
-  ))
+  data <- numeric_args(weight = weight, bias = bias, x = x, y = y)
+  call_core(core$optimality_gap(data$weight, data$bias, data$x, data$y), data = data)
 }
 
 #' Gradient descent in NumPy with hand-written gradients
@@ -194,12 +189,11 @@ optimality_gap <- function(weight, bias, x, y) {
 numpy_gd <- function(x, y, epochs, lr, weight = NULL, bias = NULL, init = "randn", seed = NULL,
                      batch_size = NULL, shuffle = TRUE, dtype = "float64", tol = NULL, patience = NULL,
                      progress = NULL) {
-  if (!is.null(weight)) weight <- as_numeric_data(weight, "weight")
-  if (!is.null(bias)) bias <- as_numeric_data(bias, "bias")
+  data <- numeric_args(x = x, y = y, weight = weight, bias = bias)
   history <- call_core(bridge()$numpy_gd_history(
-    as_numeric_data(x, "x"), as_numeric_data(y, "y"), epochs = epochs, lr = lr, weight = weight,
-    bias = bias, init = init, seed = seed, batch_size = batch_size, shuffle = shuffle, dtype = dtype,
+    data$x, data$y, epochs = epochs, lr = lr, weight = data$weight,
+    bias = data$bias, init = init, seed = seed, batch_size = batch_size, shuffle = shuffle, dtype = dtype,
     tol = tol, patience = patience, progress = progress
-  ))
+  ), data = data)
   new_history(history)
 }

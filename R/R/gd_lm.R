@@ -78,7 +78,10 @@ gd_lm.formula <- function(formula, data, epochs = 1000, lr = 0.01, batch_size = 
   responses <- if (is.matrix(y)) colnames(y) else deparse(formula[[2L]])
   if (is.null(responses)) responses <- paste0("y", seq_len(ncol(y)))
   # The intercept column is dropped in Python, as a view: no copy of the model matrix here.
-  out <- gd_lm_bridge(x, y, responses, epochs = epochs, lr = lr, batch_size = batch_size,
+  x <- as_numeric_data(x, "x")  # Inf survives na.action
+  y <- as_numeric_data(y, "y")
+  predictors <- colnames(x)[-intercept]
+  out <- gd_lm_bridge(x, y, predictors, responses, epochs = epochs, lr = lr, batch_size = batch_size,
                       optimizer = optimizer, momentum = momentum, standardize = standardize,
                       seed = seed, tol = tol, patience = patience, init = init, dtype = dtype,
                       drop_column = intercept - 1L, ...)
@@ -98,12 +101,14 @@ gd_lm.default <- function(formula, y, epochs = 1000, lr = 0.01, batch_size = NUL
                           init = "torch", dtype = "float32", ...) {
   x <- as_numeric_data(formula, "x")
   if (is.null(dim(x))) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
-  if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
+  # Names are not set on x itself: that would copy the user's matrix.
+  predictors <- colnames(x)
+  if (is.null(predictors)) predictors <- paste0("x", seq_len(ncol(x)))
   if (missing(y)) stop("y is required with a matrix of predictors.", call. = FALSE)
   responses <- if (is.matrix(y) || is.data.frame(y)) colnames(y) else "y"
   if (is.null(responses)) responses <- paste0("y", seq_len(ncol(y)))
   y <- as_numeric_data(y, "y")
-  out <- gd_lm_bridge(x, y, responses, epochs = epochs, lr = lr, batch_size = batch_size,
+  out <- gd_lm_bridge(x, y, predictors, responses, epochs = epochs, lr = lr, batch_size = batch_size,
                       optimizer = optimizer, momentum = momentum, standardize = standardize,
                       seed = seed, tol = tol, patience = patience, init = init, dtype = dtype, ...)
   out$call <- gd_lm_call(match.call())
@@ -117,12 +122,10 @@ gd_lm_call <- function(call) {
 }
 
 # The one crossing into Python: fit, exact solution, fitted values and history.
-gd_lm_bridge <- function(x, y, responses, ..., drop_column = NULL) {
-  x <- as_numeric_data(x, "x")
-  y <- as_numeric_data(y, "y")
-  predictors <- colnames(x)
-  if (!is.null(drop_column)) predictors <- predictors[-(drop_column + 1L)]
-  res <- call_core(bridge()$fit_lm(x, y, ..., drop_column = drop_column))
+# `x` and `y` have been through as_numeric_data() (once: the NA screen reads all of x).
+gd_lm_bridge <- function(x, y, predictors, responses, ..., drop_column = NULL) {
+  res <- call_core(bridge(convert = FALSE)$fit_lm(x, y, ..., drop_column = drop_column),
+                   data = list(x = x, y = y))
   new_gd_lm(res, predictors, responses, y)
 }
 
@@ -140,18 +143,22 @@ coef_matrix <- function(coef, responses) {
   m
 }
 
+# `res` is fit_lm's Python dict. The fitted values and residuals (n x k each)
+# are converted one at a time and labelled in place: converted with the rest of
+# the dict, labelling them would copy them once more.
 new_gd_lm <- function(res, predictors, responses, y) {
-  one <- length(responses) == 1L
-  shape <- function(m) {
-    m <- as.matrix(m)
-    dimnames(m) <- list(rownames(as.matrix(y)), responses)
-    if (one) stats::setNames(m[, 1L], rownames(as.matrix(y))) else m
+  rows <- if (is.matrix(y)) rownames(y) else names(y)
+  per_row <- function(key) {
+    label_rows(reticulate::py_to_r(reticulate::py_get_item(res, key)), rows, responses)
   }
+  fitted <- per_row("fitted")
+  residuals <- per_row("residuals")
+  res <- reticulate::py_to_r(res)
   structure(list(
     coefficients = lm_layout(res$coef, res$intercept, predictors, responses),
     lstsq_coefficients = lm_layout(res$lstsq_weight, res$lstsq_bias, predictors, responses),
-    fitted.values = shape(res$fitted),
-    residuals = shape(res$residuals),
+    fitted.values = fitted,
+    residuals = residuals,
     r.squared = stats::setNames(as.numeric(res$r_squared), responses),
     loss = res$loss,
     lstsq_loss = res$lstsq_loss,
@@ -161,8 +168,16 @@ new_gd_lm <- function(res, predictors, responses, y) {
     responses = responses,
     y = y,
     rank = as.integer(res$rank) + 1L,
-    df.residual = nrow(as.matrix(y)) - as.integer(res$rank) - 1L
+    df.residual = NROW(y) - as.integer(res$rank) - 1L
   ), class = "gd_lm")
+}
+
+# Row and response names on a per-row result: a named vector for one response
+# (the core sends a 1-D array), else a matrix. Called on a fresh value, so the
+# names are set without a copy.
+label_rows <- function(m, rows, responses) {
+  if (is.matrix(m)) dimnames(m) <- list(rows, responses) else names(m) <- rows
+  m
 }
 
 #' @rdname gd_lm

@@ -29,7 +29,8 @@ linear_model <- function(in_features, out_features = 1, init = "torch", dtype = 
 linear_model_from_params <- function(weight, bias, dtype = "float32", device = NULL) {
   weight <- as_numeric_data(weight, "weight")
   if (is.null(dim(weight))) weight <- matrix(weight, nrow = 1L)
-  call_core(core$LinearModel$from_params(weight, as_numeric_data(bias, "bias"), dtype = dtype, device = device))
+  data <- list(weight = weight, bias = as_numeric_data(bias, "bias"))
+  call_core(core$LinearModel$from_params(data$weight, data$bias, dtype = dtype, device = device), data = data)
 }
 
 #' @rdname linear_model
@@ -60,10 +61,8 @@ mse <- function(pred, target) {
 #' @param x,y Data: inputs (n, in) and targets (n, out).
 #' @export
 loss_at <- function(weight, bias, x, y) {
-  call_core(core$loss_at(
-    as_numeric_data(weight, "weight"), as_numeric_data(bias, "bias"),
-    as_numeric_data(x, "x"), as_numeric_data(y, "y")
-  ))
+  data <- numeric_args(weight = weight, bias = bias, x = x, y = y)
+  call_core(core$loss_at(data$weight, data$bias, data$x, data$y), data = data)
 }
 
 #' @rdname linear_model
@@ -73,5 +72,6 @@ loss_at <- function(weight, bias, x, y) {
 #' @return `predict()`: a matrix (n, out).
 #' @export
 predict.gradlm.model.LinearModel <- function(object, newdata, ...) {
-  as.matrix(call_core(object$predict(as_numeric_data(newdata, "newdata"))))
+  data <- numeric_args(newdata = newdata)
+  as.matrix(call_core(object$predict(data$newdata), data = data))
 }

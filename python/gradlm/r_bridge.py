@@ -53,6 +53,8 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     >>> out = fit_lm(X.numpy(), y.numpy(), epochs=5, lr=0.5, standardize=True, seed=0)
     >>> out["coef"].shape, out["lstsq_weight"].shape, out["fitted"].shape
     ((2, 3), (2, 3), (15, 2))
+    >>> fit_lm(X.numpy(), y.numpy()[:, 0], epochs=5)["residuals"].shape
+    (15,)
     """
     if drop_column is not None:
         keep = [j for j in range(np.shape(X)[1]) if j != int(drop_column)]
@@ -63,10 +65,12 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     est = GDRegressor(**params).fit(X64, y64, validation=validation, statistics=stats)
     coef = np.atleast_2d(est.coef_)
     intercept = np.atleast_1d(est.intercept_)
-    fitted = torch.addmm(torch.from_numpy(intercept), X64, torch.from_numpy(coef).T)
-    residuals = y64 - fitted
+    # Computed as (k, n) and returned transposed, in R's column-major layout:
+    # reticulate copies such an array once into R, a row-major one twice.
+    fitted = torch.addmm(torch.from_numpy(intercept)[:, None], torch.from_numpy(coef), X64.T).T
+    residuals = (y64.T - fitted.T).T
     n_k = residuals.numel()
-    ss_res = (residuals * residuals).sum(dim=0)
+    ss_res = torch.stack([column @ column for column in residuals.T])  # no n x k temporary
     lstsq_loss, _, _ = stats.loss_and_grads(torch.from_numpy(exact.weight), torch.from_numpy(exact.bias))
     ss_tot = stats.yy  # per output, about the mean
     return {
@@ -76,8 +80,8 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         "lstsq_bias": exact.bias,
         "loss": float(ss_res.sum() / n_k),
         "lstsq_loss": float(lstsq_loss),
-        "fitted": fitted.numpy(),
-        "residuals": residuals.numpy(),
+        "fitted": per_row(fitted),
+        "residuals": per_row(residuals),
         "r_squared": (1 - ss_res / torch.where(ss_tot > 0, ss_tot, torch.nan)).numpy(),
         "rank": rank(stats),
         "x_mean": est.x_mean_,
@@ -85,6 +89,11 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         "history": history_dict(est.history_),
         "estimator": est,
     }
+
+
+def per_row(values: torch.Tensor) -> np.ndarray:
+    """(n, k) values as NumPy: 1-D for one output, which R shows as a named vector (as lm() does)."""
+    return values[:, 0].numpy() if values.shape[1] == 1 else values.numpy()
 
 
 def fit_history(model: Any, X: Any, y: Any, **params: Any) -> dict:

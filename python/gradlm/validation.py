@@ -104,8 +104,10 @@ def _numpy_float(arr: np.ndarray, name: str, np_dtype: type) -> np.ndarray:
     if arr.dtype == np_dtype and arr.flags.writeable and arr.flags.c_contiguous:
         return arr
     # One copy, straight to row-major in the target dtype (R's matrices arrive
-    # column-major, float64 and read-only).
-    return np.array(arr, dtype=np_dtype, order="C")
+    # column-major, float64 and read-only). R's NA is a signalling NaN, whose
+    # cast numpy warns about; check_finite reports it properly afterwards.
+    with np.errstate(invalid="ignore"):
+        return np.array(arr, dtype=np_dtype, order="C")
 
 
 def as_tensor(

@@ -64,9 +64,14 @@ class SufficientStatistics:
         self.G = torch.zeros(d, d, **f64)
         self.C = torch.zeros(d, k, **f64)
         self.yy = torch.zeros(k, **f64)
+        # One pair of float64 buffers, reused chunk after chunk: memory stays at
+        # a chunk's size, and fresh allocations (page faults) are avoided.
+        xbuf = torch.empty(min(n, chunk_rows), d, **f64)
+        ybuf = torch.empty(min(n, chunk_rows), k, **f64)
         for start in range(0, n, chunk_rows):
-            xc = X[start : start + chunk_rows].to(torch.float64) - self.mx
-            yc = y[start : start + chunk_rows].to(torch.float64) - self.my
+            rows = min(chunk_rows, n - start)
+            xc = xbuf[:rows].copy_(X[start : start + rows]).sub_(self.mx)
+            yc = ybuf[:rows].copy_(y[start : start + rows]).sub_(self.my)
             self.G.addmm_(xc.T, xc)
             self.C.addmm_(xc.T, yc)
             self.yy += (yc * yc).sum(dim=0)

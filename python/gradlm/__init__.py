@@ -10,18 +10,21 @@
 
 from . import datasets
 from .estimator import GDRegressor
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, DivergenceError, DivergenceWarning
 from .fit import fit
 from .history import EpochInfo, History
 from .loss import loss_at, mse
 from .lstsq import LeastSquares, lstsq, optimality_gap
 from .model import LinearModel, linear
 from .numpy_gd import numpy_gd
+from .stability import suggest_lr
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "DivergenceError",
+    "DivergenceWarning",
     "EpochInfo",
     "GDRegressor",
     "History",
@@ -35,4 +38,5 @@ __all__ = [
     "mse",
     "numpy_gd",
     "optimality_gap",
+    "suggest_lr",
 ]

@@ -21,6 +21,8 @@ paths against autograd.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 CHUNK_ROWS = 1 << 16
@@ -51,7 +53,9 @@ class SufficientStatistics:
     (True, True)
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, chunk_rows: int = CHUNK_ROWS) -> None:
+    def __init__(self, X: torch.Tensor, y: Optional[torch.Tensor], chunk_rows: int = CHUNK_ROWS) -> None:
+        if y is None:  # the moments of X alone (as for the learning-rate bound)
+            y = X[:, :0]
         n, d = X.shape
         k = y.shape[1]
         f64 = {"dtype": torch.float64, "device": X.device}

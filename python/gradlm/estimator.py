@@ -40,7 +40,7 @@ class GDRegressor(*_BASES):
 
     Parameters
     ----------
-    epochs, lr, batch_size, shuffle, optimizer, momentum, nesterov, weight_decay, tol, patience, fast
+    epochs, lr, batch_size, shuffle, optimizer, momentum, nesterov, weight_decay, tol, patience, fast, on_divergence
         As in :func:`gradlm.fit`.
     init : {"torch", "randn", "zeros"}
         How the model starts (see :class:`gradlm.LinearModel`).
@@ -97,6 +97,7 @@ class GDRegressor(*_BASES):
         device: Any = None,
         progress: Optional[bool] = None,
         fast: Optional[bool] = None,
+        on_divergence: str = "raise",
     ) -> None:
         self.epochs = epochs
         self.lr = lr
@@ -115,6 +116,7 @@ class GDRegressor(*_BASES):
         self.device = device
         self.progress = progress
         self.fast = fast
+        self.on_divergence = on_divergence
 
     @classmethod
     def _param_names(cls) -> list:
@@ -195,6 +197,7 @@ class GDRegressor(*_BASES):
             patience=self.patience,
             progress=self.progress,
             fast=True if on_moments else self.fast,
+            on_divergence=self.on_divergence,
         )
         mean, scale = mean.numpy(), scale.numpy()
         coef = history.weight.astype(np.float64) / scale

@@ -11,6 +11,7 @@ from .batches import BatchOrder
 from .history import History, Recorder
 from .loss import mse
 from .model import LinearModel
+from .stability import TrainingDiagnostics
 from .validation import check_choice, check_float, check_int, check_X_y
 
 OPTIMIZERS = ("sgd", "adam")
@@ -85,6 +86,7 @@ def fit(
     callbacks: Iterable[Callable] = (),
     progress: Optional[bool] = None,
     fast: Optional[bool] = None,
+    on_divergence: str = "raise",
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent on the MSE; return the History.
 
@@ -137,6 +139,18 @@ def fit(
         and reproduces torch's own float32 loop, and so the tutorials' printed
         digits, bit for bit. ``update="manual"`` always runs autograd: it is
         the tutorials' step. ``history.settings["gradients"]`` says which ran.
+    on_divergence : {"raise", "warn"}
+        When the loss becomes NaN or infinite, or rises 10 epochs in a row
+        above the first epoch's, training stops and the model goes back to
+        the parameters of the last epoch with a finite loss. "raise" raises
+        :class:`~gradlm.DivergenceError` (its ``history`` holds the run), with
+        the largest stable learning rate (:func:`gradlm.suggest_lr`) in the
+        message; "warn" warns and returns the History (``stop_reason``
+        ``"diverged"``).
+
+    Interrupting (Ctrl-C, or an interrupt in R) returns the History so far,
+    ``stop_reason="interrupted"``, with the model at the end of the last
+    whole epoch: never a half-updated parameter set.
 
     Returns
     -------
@@ -211,6 +225,8 @@ def fit(
         patience=patience,
         callbacks=callbacks,
         progress=progress,
+        on_divergence=on_divergence,
+        diagnostics=TrainingDiagnostics(X, y, statistics=given_stats),
         settings={
             "lr": lr,
             "batch_size": batch_size,
@@ -233,6 +249,7 @@ def fit(
     stats = None
     if gradients == "sufficient statistics":
         stats = given_stats if given_stats is not None else SufficientStatistics(X, y)
+        recorder.diagnostics = TrainingDiagnostics(statistics=stats)
     # Plain SGD with closed-form gradients: the update fused into one addmm, no optimizer call.
     fused_sgd = gradients == "analytic" and opt_name == "sgd" and not (momentum or nesterov or weight_decay)
 
@@ -278,4 +295,10 @@ def fit(
                 recorder.end_epoch(epoch, epoch_loss, val_loss, model)
     except KeyboardInterrupt:
         recorder.interrupt()
-    return recorder.history(weight, bias)
+
+    def restore(w, b):
+        with torch.no_grad():
+            weight.copy_(w)
+            bias.copy_(b)
+
+    return recorder.history(weight, bias, restore=restore)

@@ -20,10 +20,15 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 import numpy as np
 import torch
 
-from .exceptions import ConvergenceWarning
-from .validation import check_float, check_int
+from .exceptions import ConvergenceWarning, DivergenceError, DivergenceWarning
+from .validation import check_choice, check_float, check_int
 
-STOP_REASONS = ("epochs", "tol", "callback", "interrupted")
+STOP_REASONS = ("epochs", "tol", "callback", "interrupted", "diverged")
+DIVERGENCE_RULES = ("raise", "warn")
+# Divergence without overflow: the loss rose this many epochs in a row and is
+# above the first epoch's. (A stable run can rise for a few epochs, as momentum
+# overshoots; ten in a row above the start it does not.)
+GROWING_EPOCHS = 10
 
 
 @dataclass
@@ -40,7 +45,10 @@ class History:
     weight : ndarray (out, in), final
     bias : ndarray (out,), final
     epochs_run : int
-    stop_reason : {"epochs", "tol", "callback", "interrupted"}
+    stop_reason : {"epochs", "tol", "callback", "interrupted", "diverged"}
+        ``"interrupted"`` (Ctrl-C) and ``"diverged"`` leave the model with whole
+        epochs' parameters: those at the end of the last completed epoch, and
+        those of the last epoch whose loss was finite.
     settings : dict
         The training settings (lr, batch_size, optimizer, ...).
 
@@ -74,6 +82,10 @@ class History:
     @property
     def interrupted(self) -> bool:
         return self.stop_reason == "interrupted"
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == "diverged"
 
     def optimality_gap(self, X: Any, y: Any) -> float:
         """Loss of the final parameters minus the least-squares (optimal) loss, in float64.
@@ -162,6 +174,8 @@ class Recorder:
         callbacks: Iterable[Callable] = (),
         progress: Optional[bool] = None,
         settings: Optional[dict] = None,
+        on_divergence: str = "raise",
+        diagnostics: Any = None,
     ) -> None:
         self.epochs = check_int(epochs, "epochs")
         self.tol = check_float(tol, "tol", nonnegative=True, allow_none=True)
@@ -177,6 +191,8 @@ class Recorder:
             if not callable(cb):
                 raise TypeError(f"callbacks must be callables taking an EpochInfo; got {cb!r}.")
         self.progress = _progress_wanted(progress)
+        self.on_divergence = check_choice(on_divergence, "on_divergence", DIVERGENCE_RULES)
+        self.diagnostics = diagnostics
         self.settings = dict(settings or {}, epochs=self.epochs, tol=self.tol, patience=self.patience)
         self.loss: list = []
         self.val_loss: list = []
@@ -185,6 +201,7 @@ class Recorder:
         self.stop_reason = "epochs"
         self._best = math.inf
         self._wait = 0
+        self._rises = 0
         self._bar = None
 
     def __iter__(self) -> Iterator[int]:
@@ -219,6 +236,10 @@ class Recorder:
             self.val_loss.append(val_loss)
         if self._bar is not None:
             self._bar.set_postfix(loss=f"{loss:.6g}", refresh=False)
+        self._rises = self._rises + 1 if len(self.loss) > 1 and loss > self.loss[-2] else 0
+        if not math.isfinite(loss) or (self._rises >= GROWING_EPOCHS and loss > self.loss[0]):
+            self.stop_reason = "diverged"
+            return
         if self.tol is not None:
             monitored = val_loss if val_loss is not None else loss
             if monitored < self._best - self.tol:
@@ -236,8 +257,29 @@ class Recorder:
     def interrupt(self) -> None:
         self.stop_reason = "interrupted"
 
-    def history(self, weight: Any, bias: Any) -> History:
-        """Build the History with the final parameters; warn if ``tol`` was never met."""
+    def _rollback_epoch(self) -> Optional[int]:
+        """Index into ``weights`` of the parameters to go back to, or None to keep the current ones."""
+        n = len(self.loss)
+        if self.stop_reason == "interrupted" and len(self.weights) > n:
+            return n  # mid-epoch: the start of the interrupted epoch is the end of the last whole one
+        if self.stop_reason == "diverged":
+            finite = [i for i, value in enumerate(self.loss) if math.isfinite(value)]
+            return finite[-1] if finite else 0
+        return None
+
+    def history(self, weight: Any, bias: Any, restore: Optional[Callable] = None) -> History:
+        """Build the History with the final parameters; warn if ``tol`` was never met.
+
+        After an interrupt or a divergence, ``restore(weight, bias)`` puts
+        whole-epoch parameters back into the model (see History's
+        ``stop_reason``); on divergence this then raises DivergenceError (or
+        warns, with ``on_divergence="warn"``).
+        """
+        back = self._rollback_epoch()
+        if back is not None:
+            weight, bias = self.weights[back], self.biases[back]
+            if restore is not None:
+                restore(weight, bias)
         n = len(self.loss)
         # An interrupt can land after start_epoch and before end_epoch: keep whole epochs.
         weights, biases = self.weights[:n], self.biases[:n]
@@ -245,13 +287,16 @@ class Recorder:
         weight = _to_numpy(weight).copy()
         bias = _to_numpy(bias).copy()
         if self.tol is not None and self.stop_reason == "epochs":
+            gap = self.diagnostics.optimality_gap(weight, bias) if self.diagnostics is not None else None
             warnings.warn(
                 f"training reached epochs={self.epochs} before the loss stopped improving by "
-                f"tol={self.tol:g}; increase epochs or lr, or loosen tol.",
+                f"tol={self.tol:g}"
+                + (f" (its loss is {gap:.3g} above the least-squares optimum)" if gap is not None else "")
+                + "; increase epochs or lr, or loosen tol.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return History(
+        history = History(
             loss=np.asarray(self.loss, dtype=np.float64),
             val_loss=np.asarray(self.val_loss, dtype=np.float64) if self.val_loss else None,
             weight_path=stack(weights) if n else np.empty((0,) + weight.shape, weight.dtype),
@@ -261,3 +306,29 @@ class Recorder:
             stop_reason=self.stop_reason,
             settings=self.settings,
         )
+        if self.stop_reason == "diverged":
+            self._report_divergence(history, back)
+        return history
+
+    def _report_divergence(self, history: History, kept: int) -> None:
+        epoch, loss = len(self.loss), self.loss[-1]
+        how = (f"the loss became {loss}" if not math.isfinite(loss)
+               else f"the loss rose {self._rises} epochs in a row, to {loss:.4g}")
+        kept_loss = self.loss[kept] if math.isfinite(self.loss[kept]) else None
+        message = (f"training diverged at epoch {epoch}: {how}. The model keeps the parameters of epoch "
+                   f"{kept + 1}" + (f" (loss {kept_loss:.6g})" if kept_loss is not None else "") + ". ")
+        lr = self.settings.get("lr")
+        bound = self.diagnostics.max_stable_lr() if self.diagnostics is not None else None
+        if bound is not None and self.settings.get("batch_size") is None and lr is not None:
+            message += (f"Full-batch gradient descent is stable for lr < {bound:.4g} (2 / the largest "
+                        f"eigenvalue of the loss's Hessian; lr was {lr:g}): try lr={bound / 2:.3g}, or "
+                        "standardize the inputs.")
+        elif bound is not None:
+            message += (f"Lower lr (was {lr:g}; full-batch gradient descent is stable below {bound:.4g}) "
+                        "or standardize the inputs.")
+        else:
+            message += "Lower lr or standardize the inputs."
+        if self.on_divergence == "warn":
+            warnings.warn(message, DivergenceWarning, stacklevel=4)
+            return
+        raise DivergenceError(message, history=history, epoch=epoch)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .history import History, Recorder
+from .stability import TrainingDiagnostics
 from .validation import check_choice, check_float, check_int, check_X_y
 
 NUMPY_INITS = ("randn", "zeros")
@@ -52,6 +53,7 @@ def numpy_gd(
     patience: Optional[int] = None,
     callbacks: Iterable[Callable] = (),
     progress: Optional[bool] = None,
+    on_divergence: str = "raise",
 ) -> History:
     """Batch (or mini-batch) gradient descent in NumPy with hand-written gradients.
 
@@ -73,6 +75,7 @@ def numpy_gd(
         Seeds the start and the batch order.
     batch_size, shuffle : as in :func:`gradlm.fit` (the order is NumPy's).
     dtype : NumPy float dtype, default float64 (NumPy's own default).
+    on_divergence : as in :func:`gradlm.fit`; interrupts too are handled as there.
 
     Examples
     --------
@@ -112,6 +115,8 @@ def numpy_gd(
         patience=patience,
         callbacks=callbacks,
         progress=progress,
+        on_divergence=on_divergence,
+        diagnostics=TrainingDiagnostics(Xt, yt),
         settings={"lr": lr, "batch_size": batch_size, "shuffle": bool(shuffle), "optimizer": "numpy", "seed": seed, "n": n},
     )
     lr = np_dtype.type(lr)
@@ -136,4 +141,9 @@ def numpy_gd(
             recorder.end_epoch(epoch, epoch_loss, None, None)
     except KeyboardInterrupt:
         recorder.interrupt()
-    return recorder.history(weight, bias)
+
+    def restore(w, b):
+        weight[...] = w
+        bias[...] = b
+
+    return recorder.history(weight, bias, restore=restore)

@@ -6,7 +6,7 @@
 # still hold an earlier error.)
 py_message <- function(e) {
   msg <- conditionMessage(e)
-  msg <- sub("^(ValueError|TypeError|RuntimeError|KeyError|IndexError|ImportError): ", "", msg)
+  msg <- sub("^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception)): ", "", msg)
   msg <- sub("\\n+Run `reticulate::py_last_error\\(\\)` for details\\.?\\s*$", "", msg)
   sub("\\s+$", "", msg)
 }

@@ -101,6 +101,7 @@ as.data.frame.gradlm_history <- function(x, row.names = NULL, optional = FALSE, 
   out <- data.frame(epoch = seq_len(n), loss = x$loss)
   if (!is.null(x$val_loss)) out$val_loss <- x$val_loss
   dims <- dim(x$weight_path)
+  if (dims[1] != n) return(out)  # a loaded model's history: the losses only
   if (dims[2] == 1L && dims[3] == 1L) {
     out$weight <- x$weight_path[, 1, 1]
     out$bias <- x$bias_path[, 1]

@@ -233,7 +233,7 @@ print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), .
     sprintf("stopped early (%s)", x$stop_reason)
   }
   cat(sprintf("Epochs: %d, %s\n", x$epochs, conv))
-  if (!is.null(x$rank) && x$rank < x$n_coef) {
+  if (isTRUE(x$rank < x$n_coef)) {
     cat(sprintf(paste0("The predictors are collinear (rank %d of %d): least squares is not unique; the lm column ",
                        "is its minimum-norm solution, where lm() reports NA for aliased terms.\n"),
                 x$rank, x$n_coef))
@@ -263,6 +263,10 @@ predict.gd_lm <- function(object, newdata, ...) {
 
 model_matrix_for <- function(object, newdata) {
   if (is.null(object$terms)) {
+    # Columns named like the predictors are taken by name (in the fit's order), others by position.
+    if (!is.null(colnames(newdata)) && all(object$predictors %in% colnames(newdata))) {
+      newdata <- newdata[, object$predictors, drop = FALSE]
+    }
     x <- if (is.data.frame(newdata)) as.matrix(newdata) else newdata
     if (is.null(dim(x))) x <- matrix(x, ncol = 1L)
     if (ncol(x) != length(object$predictors)) {
@@ -286,7 +290,31 @@ model_matrix_for <- function(object, newdata) {
 #' @rdname gd_lm
 #' @importFrom stats nobs
 #' @export
-nobs.gd_lm <- function(object, ...) NROW(object$y)
+nobs.gd_lm <- function(object, ...) if (!is.null(object$n)) object$n else NROW(object$y)
+
+#' @rdname gd_lm
+#' @importFrom stats fitted
+#' @export
+fitted.gd_lm <- function(object, ...) {
+  needs_training_data(object, "fitted values")
+  object$fitted.values
+}
+
+#' @rdname gd_lm
+#' @importFrom stats residuals
+#' @export
+residuals.gd_lm <- function(object, ...) {
+  needs_training_data(object, "residuals")
+  object$residuals
+}
+
+# A fit read by load_model() has no training data: say so rather than return NULL.
+needs_training_data <- function(object, what) {
+  if (!is.null(object$loaded_from)) {
+    stop(sprintf("this gd_lm was loaded from %s, which holds no training data, so no %s; ", object$loaded_from,
+                 what), "use predict(fit, newdata) with the data.", call. = FALSE)
+  }
+}
 
 #' @rdname gd_lm
 #' @param which Which plots: 1, the loss curve; 2, the data with the fitted
@@ -299,6 +327,7 @@ plot.gd_lm <- function(x, which = c(1L, 2L), ...) {
   }
   if (1L %in% which) plot(x$history, log = TRUE, ...)
   if (2L %in% which) {
+    needs_training_data(x, "data to plot against")
     y <- as.matrix(x$y)
     fitted <- as.matrix(x$fitted.values)
     if (length(x$predictors) == 1L && ncol(y) == 1L && !is.null(x$model)) {
@@ -356,6 +385,7 @@ glance.gd_lm <- function(x, ...) {
 #' @export
 augment.gd_lm <- function(x, newdata = NULL, ...) {
   if (is.null(newdata)) {
+    needs_training_data(x, "fitted values or residuals to augment")
     data <- if (!is.null(x$model)) x$model else as.data.frame(x$y)
     if (is.matrix(data[[1L]])) {  # a cbind() response: one column per response
       data <- cbind(as.data.frame(data[[1L]]), data[-1L])

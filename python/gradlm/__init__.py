@@ -17,6 +17,7 @@ from .loss import loss_at, mse
 from .lstsq import LeastSquares, lstsq, optimality_gap
 from .model import LinearModel, linear
 from .numpy_gd import numpy_gd
+from .serialization import load, save
 from .stability import suggest_lr
 
 __version__ = "0.1.0"
@@ -33,10 +34,12 @@ __all__ = [
     "datasets",
     "fit",
     "linear",
+    "load",
     "loss_at",
     "lstsq",
     "mse",
     "numpy_gd",
     "optimality_gap",
+    "save",
     "suggest_lr",
 ]

@@ -321,13 +321,11 @@ class Recorder:
         bound = self.diagnostics.max_stable_lr() if self.diagnostics is not None else None
         if bound is not None and self.settings.get("batch_size") is None and lr is not None:
             message += (f"Full-batch gradient descent is stable for lr < {bound:.4g} (2 / the largest "
-                        f"eigenvalue of the loss's Hessian; lr was {lr:g}): try lr={bound / 2:.3g}, or "
-                        "standardize the inputs.")
+                        f"eigenvalue of the loss's Hessian; lr was {lr:g}): try lr={bound / 2:.3g}.")
         elif bound is not None:
-            message += (f"Lower lr (was {lr:g}; full-batch gradient descent is stable below {bound:.4g}) "
-                        "or standardize the inputs.")
+            message += f"Lower lr (was {lr:g}; full-batch gradient descent is stable below {bound:.4g})."
         else:
-            message += "Lower lr or standardize the inputs."
+            message += "Lower lr."
         if self.on_divergence == "warn":
             warnings.warn(message, DivergenceWarning, stacklevel=4)
             return

@@ -132,3 +132,29 @@ def rank(statistics: SufficientStatistics) -> int:
     """
     return int(torch.linalg.matrix_rank(statistics.G, hermitian=True, rtol=1e-10))
 
+
+
+def save_gd_lm(path: str, weight: Any, bias: Any, *, feature_names: list, target_names: list,
+               x_mean: Any, x_scale: Any, loss: Any, lstsq_weight: Any = None, lstsq_bias: Any = None,
+               settings: Optional[dict] = None, info: Optional[dict] = None, r: Optional[dict] = None) -> None:
+    """Write an R ``gd_lm`` fit in gradlm's model format (see :mod:`gradlm.serialization`)."""
+    from .serialization import write_model_file
+
+    as2d = lambda a: np.asarray(a, dtype=np.float64).reshape(len(target_names), -1)  # noqa: E731
+    as1d = lambda a: np.atleast_1d(np.asarray(a, dtype=np.float64))  # noqa: E731
+    write_model_file(
+        path,
+        {"weight": as2d(weight), "bias": as1d(bias), "x_mean": as1d(x_mean), "x_scale": as1d(x_scale),
+         "loss": as1d(loss), "lstsq_weight": None if lstsq_weight is None else as2d(lstsq_weight),
+         "lstsq_bias": None if lstsq_bias is None else as1d(lstsq_bias)},
+        {"kind": "gd_lm", "feature_names": list(np.atleast_1d(feature_names)),
+         "target_names": list(np.atleast_1d(target_names)), "settings": settings, "info": info, "r": r},
+    )
+
+
+def read_model(path: str) -> dict:
+    """A model file's arrays (float64) and metadata, for R to build its object from."""
+    from .serialization import read_model_file
+
+    arrays, metadata = read_model_file(path)
+    return {"arrays": {k: v.astype(np.float64) for k, v in arrays.items()}, "metadata": metadata}

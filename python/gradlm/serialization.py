@@ -1,0 +1,220 @@
+"""Saved models: one portable file format that Python and R both read, and that runs no code.
+
+A model file is a `safetensors <https://huggingface.co/docs/safetensors>`_ file,
+written here without the library (the format is small): 8 bytes holding the
+header's length (little-endian), a JSON header, then the raw little-endian
+arrays. Any safetensors reader opens it; loading never unpickles, so a file
+cannot run code.
+
+The arrays are ``weight`` (out, in) and ``bias`` (out), on the original scale
+of the inputs (``predict`` is ``X @ weight.T + bias``), and optionally
+``x_mean``/``x_scale`` (the standardization trained on), ``loss`` (the
+training loss per epoch) and ``lstsq_weight``/``lstsq_bias`` (the exact
+solution, from R's ``gd_lm``). The header's ``__metadata__`` (strings only, as
+the format wants) holds ``format`` ("gradlm"), ``schema_version``, ``kind``
+(``LinearModel``, ``GDRegressor`` or ``gd_lm``) and JSON-encoded
+``feature_names``, ``target_names``, ``settings``, ``info`` (the stop reason,
+row count, losses) and ``r`` (a formula fit's formula, factor levels and
+contrasts, which R uses to predict from a data.frame).
+
+Files are written atomically: to a temporary file in the same folder, then
+renamed over the destination, so a crash or an interrupt never leaves half a
+model behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+SCHEMA_VERSION = 1
+FORMAT = "gradlm"
+KINDS = ("LinearModel", "GDRegressor", "gd_lm")
+_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_CODES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
+MAX_HEADER_BYTES = 16 << 20
+
+
+def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
+    """Write ``arrays`` (name -> float32/float64 array) and ``metadata`` (name -> JSON-able) atomically."""
+    header: dict = {"__metadata__": {"format": FORMAT, "schema_version": str(SCHEMA_VERSION)}}
+    for key, value in metadata.items():
+        if value is not None:
+            header["__metadata__"][key] = value if isinstance(value, str) else json.dumps(value)
+    blobs, offset = [], 0
+    for name, value in arrays.items():
+        if value is None:
+            continue
+        arr = np.ascontiguousarray(value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value)
+        if arr.dtype not in _CODES:
+            arr = arr.astype(np.float64)
+        blob = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": _CODES[arr.dtype], "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the arrays start 8-byte aligned
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(struct.pack("<Q", len(text)))
+            fh.write(text)
+            for blob in blobs:
+                fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_model_file(path: Any) -> tuple:
+    """``(arrays, metadata)`` of a gradlm model file; anything else is refused with a ValueError."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} is not a file; pass the path of a model saved by gradlm.")
+    size = path.stat().st_size
+    not_ours = (f"{str(path)!r} is not a gradlm model file (a safetensors file written by gradlm.save or "
+                "save_model); it was not loaded. gradlm never loads pickles: re-save the model with gradlm.save.")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise ValueError(not_ours)
+        (length,) = struct.unpack("<Q", head)
+        if length < 2 or length > min(MAX_HEADER_BYTES, size - 8):
+            raise ValueError(not_ours)
+        raw = fh.read(length)
+        if not raw.lstrip().startswith(b"{"):
+            raise ValueError(not_ours)
+        try:
+            header = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ValueError(not_ours) from None
+        data = fh.read()
+    meta = header.pop("__metadata__", None) if isinstance(header, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(not_ours)
+    version = int(meta.get("schema_version", "0"))
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"{str(path)!r} has schema version {version}; this gradlm reads up to "
+                         f"{SCHEMA_VERSION}. Upgrade gradlm to load it.")
+    arrays = {}
+    for name, spec in header.items():
+        try:
+            dtype = _DTYPES[spec["dtype"]]
+            begin, end = (int(v) for v in spec["data_offsets"])
+            shape = tuple(int(v) for v in spec["shape"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{str(path)!r} is damaged: array {name!r} is badly described.") from None
+        if not 0 <= begin <= end <= len(data) or end - begin != dtype.itemsize * int(np.prod(shape)):
+            raise ValueError(f"{str(path)!r} is damaged: array {name!r} does not fit the file.")
+        arrays[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    metadata = {key: (value if key in ("format", "kind") else _json(value)) for key, value in meta.items()}
+    if metadata.get("kind") not in KINDS or "weight" not in arrays or "bias" not in arrays:
+        raise ValueError(f"{str(path)!r} is damaged: it lacks the model's kind, weight or bias.")
+    return arrays, metadata
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def save(obj: Any, path: Any) -> None:
+    """Save a fitted ``GDRegressor`` or a ``LinearModel`` to ``path`` (see the module's docstring).
+
+    >>> import os, tempfile, gradlm
+    >>> X, y = gradlm.datasets.crops()
+    >>> est = gradlm.GDRegressor(epochs=200, lr=0.5, standardize=True, seed=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "crops.safetensors")
+    >>> gradlm.save(est, path)
+    >>> (gradlm.load(path).predict(X) == est.predict(X)).all()
+    True
+    """
+    from .estimator import GDRegressor
+    from .model import LinearModel
+
+    if isinstance(obj, LinearModel):
+        write_model_file(path, {"weight": obj.weight, "bias": obj.bias}, {"kind": "LinearModel"})
+        return
+    if not isinstance(obj, GDRegressor):
+        raise TypeError(f"obj must be a gradlm.GDRegressor or gradlm.LinearModel; got {type(obj).__name__}.")
+    if not hasattr(obj, "coef_"):
+        raise ValueError("the GDRegressor is not fitted yet; call fit() before saving it.")
+    history = obj.history_
+    names = getattr(obj, "feature_names_in_", None)
+    write_model_file(
+        path,
+        {"weight": np.atleast_2d(obj.coef_), "bias": np.atleast_1d(obj.intercept_), "x_mean": obj.x_mean_,
+         "x_scale": obj.x_scale_, "loss": history.loss if history is not None else None},
+        {
+            "kind": "GDRegressor",
+            "feature_names": None if names is None else [str(n) for n in names],
+            "target_names": obj.target_names_,
+            "settings": {k: v for k, v in obj.get_params().items() if _plain(v)},
+            "info": {"one_target": bool(obj._y_1d), "n_features": int(obj.n_features_in_),
+                     "stop_reason": history.stop_reason if history is not None else None,
+                     "training": _plain_dict(history.settings) if history is not None else None},
+        },
+    )
+
+
+def load(path: Any) -> Any:
+    """A model saved by :func:`save` (or by R's ``save_model``): a ``GDRegressor`` or a ``LinearModel``.
+
+    A fit saved from R's ``gd_lm`` loads as a fitted ``GDRegressor`` whose
+    ``feature_names_in_`` are the model matrix's columns. Anything but a
+    gradlm model file (a pickle, say) is refused unread.
+    """
+    from .estimator import GDRegressor
+    from .history import History
+    from .model import LinearModel
+
+    arrays, meta = read_model_file(path)
+    weight, bias = arrays["weight"], arrays["bias"]
+    if meta["kind"] == "LinearModel":
+        return LinearModel.from_params(weight, bias, dtype=torch.from_numpy(weight[:0]).dtype)
+    info = meta.get("info") or {}
+    settings = meta.get("settings") or {}
+    est = GDRegressor(**{k: v for k, v in settings.items() if k in GDRegressor._param_names()})
+    n_out, n_in = weight.shape
+    mean = arrays.get("x_mean", np.zeros(n_in))
+    scale = arrays.get("x_scale", np.ones(n_in))
+    one = bool(info.get("one_target", n_out == 1 and meta["kind"] == "gd_lm"))
+    est._y_1d = one
+    est.coef_ = weight[0].astype(np.float64) if one else weight.astype(np.float64)
+    est.intercept_ = float(bias[0]) if one else bias.astype(np.float64)
+    est.n_features_in_ = n_in
+    if meta.get("feature_names"):
+        est.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
+    est.target_names_ = meta.get("target_names")
+    est.x_mean_, est.x_scale_ = mean, scale
+    # the trained model, on the standardized scale it was trained on
+    est.model_ = LinearModel.from_params(weight * scale, bias + weight @ mean, dtype=torch.float64)
+    loss = arrays.get("loss")
+    est.history_ = None if loss is None else History(
+        loss=loss.astype(np.float64), weight_path=np.empty((0, n_out, n_in)), bias_path=np.empty((0, n_out)),
+        weight=weight * scale, bias=bias + weight @ mean, stop_reason=info.get("stop_reason") or "epochs",
+        settings=info.get("training") or {})
+    return est
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _plain_dict(d: Optional[dict]) -> dict:
+    return {k: v for k, v in (d or {}).items() if _plain(v)}

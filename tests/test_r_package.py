@@ -26,14 +26,19 @@ pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is no
 @pytest.fixture(scope="module")
 def r(tmp_path_factory):
     """Run the R script once; return its values by name."""
-    path = tmp_path_factory.mktemp("r") / "values.tsv"
+    folder = tmp_path_factory.mktemp("r")
+    path = folder / "values.tsv"
+    models = folder / "models"
+    models.mkdir()
+    X, y = gradlm.datasets.crops()
+    gradlm.save(gradlm.GDRegressor(epochs=300, lr=0.5, standardize=True, seed=1).fit(X, y), models / "python.safetensors")
     env = dict(os.environ)
     env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
     env.setdefault("GRADLM_PYTHON", str(Path(os.sys.executable)))
-    result = subprocess.run(["Rscript", str(ROOT / "tests" / "r" / "cross_language.R"), str(path)],
+    result = subprocess.run(["Rscript", str(ROOT / "tests" / "r" / "cross_language.R"), str(path), str(models)],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
-    values = {}
+    values = {"models": models}
     for line in path.read_text().splitlines():
         name, kind, data = line.split("\t")
         if kind == "double":
@@ -124,3 +129,56 @@ def test_torch_uses_its_own_blas_in_r(r):
     a = torch.randn(300, 200)
     b = torch.randn(200, 100)
     np.testing.assert_array_equal(r["blas_probe"], (a @ b).numpy().ravel(order="F")[:50])
+
+
+def test_a_model_saved_in_python_predicts_identically_in_r(r):
+    X, y = gradlm.datasets.crops()
+    est = gradlm.load(r["models"] / "python.safetensors")
+    np.testing.assert_array_equal(r["python_model_in_r"], est.predict(X).ravel(order="F"))
+    # and it is the model that was saved: refit under the same seed, predict the same
+    again = gradlm.GDRegressor(epochs=300, lr=0.5, standardize=True, seed=1).fit(X, y)
+    np.testing.assert_array_equal(r["python_model_in_r"], again.predict(X).ravel(order="F"))
+
+
+def test_a_model_saved_in_r_predicts_identically_in_python(r):
+    est = gradlm.load(r["models"] / "r.safetensors")
+    frame = gradlm.datasets.crops().to_frame()
+    assert list(est.feature_names_in_) == ["temperature", "rainfall", "humidity"]
+    assert est.target_names_ == ["mangoes", "oranges"]
+    np.testing.assert_array_equal(est.predict(frame[["temperature", "rainfall", "humidity"]]).ravel(order="F"),
+                                  r["r_model_in_r"])
+    coef = np.vstack([est.intercept_, est.coef_.T])  # lm's layout: (Intercept) then the predictors
+    np.testing.assert_array_equal(coef.ravel(order="F"), r["r_model_coef"])
+
+
+def test_an_interrupt_in_r_returns_the_history_so_far(tmp_path):
+    """SIGINT (Ctrl-C) during fit() in R: reticulate raises KeyboardInterrupt in Python,
+    fit returns what it has, and the R session goes on."""
+    import signal
+    import time
+
+    script = tmp_path / "interrupt.R"
+    script.write_text(
+        "suppressPackageStartupMessages(library(gradlm))\n"
+        "d <- make_regression(20000, 5, seed = 0)\n"
+        "x <- as.matrix(d[, 1:5])\n"
+        "invisible(fit(linear_model(5, 1), x[1:10, ], d$y[1:10], epochs = 1, lr = 0.01))\n"
+        "cat('training\\n')\n"
+        "h <- tryCatch(fit(linear_model(5, 1), x, d$y, epochs = 1e6, lr = 0.01, batch_size = 8),\n"
+        "              interrupt = function(e) 'an R interrupt instead')\n"
+        "cat('stop_reason:', h$stop_reason, '\\n')\n"
+        "cat('epochs:', length(h$loss), ncol(as.data.frame(h)), '\\n')\n"
+        "cat('whole:', identical(dim(h$weight_path)[1], length(h$loss)), '\\n')\n"
+        "cat('alive:', 1 + 1, '\\n')\n"
+    )
+    env = dict(os.environ)
+    env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
+    env.setdefault("GRADLM_PYTHON", str(Path(os.sys.executable)))
+    proc = subprocess.Popen(["Rscript", str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "training"
+    time.sleep(3)  # well into the million epochs
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "stop_reason: interrupted" in out
+    assert "whole: TRUE" in out and "alive: 2" in out

@@ -290,7 +290,7 @@ model_matrix_for <- function(object, newdata) {
 #' @rdname gd_lm
 #' @importFrom stats nobs
 #' @export
-nobs.gd_lm <- function(object, ...) if (!is.null(object$n)) object$n else NROW(object$y)
+nobs.gd_lm <- function(object, ...) if (!is.null(object[["n_obs"]])) object[["n_obs"]] else NROW(object$y)
 
 #' @rdname gd_lm
 #' @importFrom stats fitted
@@ -310,8 +310,8 @@ residuals.gd_lm <- function(object, ...) {
 
 # A fit read by load_model() has no training data: say so rather than return NULL.
 needs_training_data <- function(object, what) {
-  if (!is.null(object$loaded_from)) {
-    stop(sprintf("this gd_lm was loaded from %s, which holds no training data, so no %s; ", object$loaded_from,
+  if (!is.null(object[["loaded_from"]])) {
+    stop(sprintf("this gd_lm was loaded from %s, which holds no training data, so no %s; ", object[["loaded_from"]],
                  what), "use predict(fit, newdata) with the data.", call. = FALSE)
   }
 }

@@ -34,7 +34,7 @@ save_model <- function(object, path) {
   }
   path <- path.expand(path)
   if (inherits(object, "gd_lm")) {
-    if (!is.null(object$loaded_from)) stop("this gd_lm was loaded from a file; save the original fit.", call. = FALSE)
+    if (!is.null(object[["loaded_from"]])) stop("this gd_lm was loaded from a file; save the original fit.", call. = FALSE)
     coef <- saved_fields(object)
     exact <- saved_fields(object, "lstsq_coefficients")
     call_core(bridge()$save_gd_lm(path, coef$weight, coef$bias, feature_names = as.list(object$predictors),
@@ -84,46 +84,46 @@ load_model <- function(path) {
   path <- path.expand(path)
   saved <- call_core(bridge()$read_model(path))
   meta <- saved$metadata
-  if (identical(meta$kind, "LinearModel")) return(call_core(core$load(path)))
+  if (identical(meta[["kind"]], "LinearModel")) return(call_core(core$load(path)))
   a <- saved$arrays
-  responses <- as.character(unlist(meta$target_names))
-  weight <- as.matrix(a$weight)
+  responses <- as.character(unlist(meta[["target_names"]]))
+  weight <- as.matrix(a[["weight"]])
   if (!length(responses)) {
     responses <- if (nrow(weight) == 1L) "y" else paste0("y", seq_len(nrow(weight)))
   }
-  predictors <- as.character(unlist(meta$feature_names))
+  predictors <- as.character(unlist(meta[["feature_names"]]))
   if (!length(predictors)) predictors <- paste0("x", seq_len(ncol(weight)))
-  info <- meta$info
-  training <- if (identical(meta$kind, "gd_lm")) meta$settings else info$training
+  info <- meta[["info"]]
+  training <- if (identical(meta[["kind"]], "gd_lm")) meta[["settings"]] else info[["training"]]
   history <- new_history(list(
-    loss = a$loss, weight_path = array(0, c(0L, dim(weight))), bias_path = matrix(0, 0L, nrow(weight)),
-    weight = weight, bias = a$bias, stop_reason = info$stop_reason %||% "epochs",
-    converged = isTRUE(info$converged), settings = training
+    loss = a[["loss"]], weight_path = array(0, c(0L, dim(weight))), bias_path = matrix(0, 0L, nrow(weight)),
+    weight = weight, bias = a[["bias"]], stop_reason = info[["stop_reason"]] %||% "epochs",
+    converged = isTRUE(info[["converged"]]), settings = training
   ))
   # A GDRegressor's file lacks what only gd_lm computes (the exact solution, R²): NA.
-  exact <- if (!is.null(a$lstsq_weight)) list(a$lstsq_weight, a$lstsq_bias) else list(weight * NA, a$bias * NA)
+  exact <- if (!is.null(a[["lstsq_weight"]])) list(a[["lstsq_weight"]], a[["lstsq_bias"]]) else list(weight * NA, a[["bias"]] * NA)
   out <- structure(list(
-    coefficients = lm_layout(a$weight, a$bias, predictors, responses),
+    coefficients = lm_layout(a[["weight"]], a[["bias"]], predictors, responses),
     lstsq_coefficients = lm_layout(exact[[1L]], exact[[2L]], predictors, responses),
-    r.squared = stats::setNames(as.numeric(unlist(info$r_squared %||% rep(NA, length(responses)))), responses),
-    loss = info$loss %||% (if (length(a$loss)) a$loss[length(a$loss)] else NA_real_),
-    lstsq_loss = info$lstsq_loss %||% NA_real_,
+    r.squared = stats::setNames(as.numeric(unlist(info[["r_squared"]] %||% rep(NA, length(responses)))), responses),
+    loss = info[["loss"]] %||% (if (length(a[["loss"]])) a[["loss"]][length(a[["loss"]])] else NA_real_),
+    lstsq_loss = info[["lstsq_loss"]] %||% NA_real_,
     history = history,
-    standardization = list(center = as.numeric(a$x_mean), scale = as.numeric(a$x_scale)),
+    standardization = list(center = as.numeric(a[["x_mean"]]), scale = as.numeric(a[["x_scale"]])),
     predictors = predictors,
     responses = responses,
-    rank = info$rank %||% NA_integer_,
-    df.residual = info$df_residual %||% NA_integer_,
-    n = info$n %||% NA_integer_,
+    rank = info[["rank"]] %||% NA_integer_,
+    df.residual = info[["df_residual"]] %||% NA_integer_,
+    n_obs = info[["n"]] %||% NA_integer_,
     loaded_from = path
   ), class = "gd_lm")
-  r <- meta$r
+  r <- meta[["r"]]
   if (!is.null(r)) {
     out$terms <- stats::terms(stats::as.formula(r$formula, env = globalenv()))
     if (length(r$xlevels)) out$xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
     if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, as.character)
   }
-  if (!is.null(info$call)) out$call <- str2lang(info$call)
+  if (!is.null(info[["call"]])) out$call <- str2lang(info[["call"]])
   out
 }
 

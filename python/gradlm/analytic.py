@@ -80,6 +80,11 @@ class SufficientStatistics:
             self.C.addmm_(xc.T, yc)
             self.yy += (yc * yc).sum(dim=0)
         self.n, self.k = n, k
+        if not (torch.isfinite(self.G).all() and torch.isfinite(self.C).all() and torch.isfinite(self.yy).all()):
+            raise ValueError(
+                "the data's sums of squares overflow float64 (values of about 1e154 or more); "
+                "rescale X and y, for example to standard units."
+            )
 
     def standardized(self, center: torch.Tensor, scale: torch.Tensor) -> "SufficientStatistics":
         """The statistics of ``(X - center) / scale``, without another pass over ``X``.

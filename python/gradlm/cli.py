@@ -6,12 +6,14 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Optional, Sequence
 
 import numpy as np
 
 from . import datasets
 from .estimator import GDRegressor
+from .exceptions import DivergenceError
 from .io import read_csv
 from .lstsq import lstsq
 
@@ -138,6 +140,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        # warnings as one line each, as the command's errors are
+        warnings.showwarning = lambda message, *rest, **kw: print(f"gradlm: warning: {message}", file=sys.stderr)
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "demo":
             X, y = data = datasets.crops()
@@ -147,6 +156,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ValueError, TypeError, OSError) as err:
         print(f"gradlm: error: {err}", file=sys.stderr)
         return 2
+    except DivergenceError as err:
+        print(f"gradlm: error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -61,11 +62,17 @@ def read_csv(
     def numeric(name: str, required: bool) -> Optional[np.ndarray]:
         if name not in columns:
             raise ValueError(f"column {name!r} is not in {path}; its columns are {', '.join(header)}.")
+        values = columns[name]
         try:
-            return np.array([float(v) if v not in ("", "NA", "NaN", "nan") else np.nan for v in columns[name]])
+            return np.array([float(v) if v not in MISSING else np.nan for v in values])
         except ValueError:
+            bad = [i for i, v in enumerate(values) if v not in MISSING and not _is_number(v)]
+            where = f"line {bad[0] + 2} has {values[bad[0]]!r}"
             if required:
-                raise TypeError(f"column {name!r} of {path} is not numeric; pick numeric columns.") from None
+                raise TypeError(f"column {name!r} of {path} is not numeric ({where}); pick numeric columns.") from None
+            if len(bad) < len(values):  # mostly numbers: a typo, more likely than a label column
+                warnings.warn(f"column {name!r} of {path} is left out of the features: it is not numeric "
+                              f"({where}). Fix the value, or choose the features (features=, or --features).", stacklevel=3)
             return None
 
     y_cols = [numeric(t, True) for t in targets]
@@ -85,3 +92,14 @@ def read_csv(
     X = torch.from_numpy(np.column_stack(x_cols).astype(np_dtype))
     y = torch.from_numpy(np.column_stack(y_cols).astype(np_dtype))
     return Dataset(X, y, wanted, targets)
+
+
+MISSING = ("", "NA", "NaN", "nan")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -106,8 +106,14 @@ def _numpy_float(arr: np.ndarray, name: str, np_dtype: type) -> np.ndarray:
     # One copy, straight to row-major in the target dtype (R's matrices arrive
     # column-major, float64 and read-only). R's NA is a signalling NaN, whose
     # cast numpy warns about; check_finite reports it properly afterwards.
-    with np.errstate(invalid="ignore"):
-        return np.array(arr, dtype=np_dtype, order="C")
+    try:
+        with np.errstate(invalid="ignore", over="raise"):
+            return np.array(arr, dtype=np_dtype, order="C")
+    except FloatingPointError:
+        raise ValueError(
+            f"{name} has values too large for {np.dtype(np_dtype).name} (beyond ±{np.finfo(np_dtype).max:.3g}); "
+            "rescale the data, or use dtype float64."
+        ) from None
 
 
 def as_tensor(
@@ -206,7 +212,7 @@ def check_finite(tensor: torch.Tensor, name: str) -> None:
         return
     bad = ~finite
     count = int(bad.sum())
-    rows = bad.reshape(bad.shape[0], -1).any(dim=1) if bad.ndim > 1 else bad
+    rows = bad.reshape(bad.shape[0], -1).any(dim=1) if bad.ndim > 1 else bad.reshape(-1)
     first = int(torch.nonzero(rows)[0, 0])
     raise ValueError(
         f"{name} contains {count} NaN or infinite value(s), the first in row {first}; "
@@ -279,6 +285,8 @@ def check_y(
             f"X and {name} have different numbers of rows ({n_rows} and {y.shape[0]}); "
             "pass one target row per input row."
         )
+    if y.shape[1] == 0:
+        raise ValueError(f"{name} has 0 columns (shape {tuple(y.shape)}); pass at least one target column.")
     if n_outputs is not None and y.shape[1] != n_outputs:
         raise ValueError(
             f"{name} has {y.shape[1]} column(s), but the model has {n_outputs} output(s); "

@@ -1,7 +1,9 @@
 # Computes, through the R package, what tests/test_r_package.py compares with
 # the Python core. Writes one line per value: name, type, values (doubles as
 # C99 hex floats, so the comparison is bit for bit).
-#   Rscript tests/r/cross_language.R OUTPUT
+#   Rscript tests/r/cross_language.R OUTPUT MODELS
+# MODELS is a folder holding python.safetensors (saved by the Python side);
+# this script adds r.safetensors.
 suppressPackageStartupMessages(library(gradlm))
 out <- list()
 keep <- function(name, value) out[[name]] <<- value
@@ -101,6 +103,16 @@ torch$manual_seed(0L)
 a <- torch$randn(300L, 200L)
 b <- torch$randn(200L, 100L)
 keep("blas_probe", as.vector(as.matrix(torch$mm(a, b)))[1:50])
+
+# Saved models, both ways: Python's loaded here, R's for Python to load.
+models <- commandArgs(TRUE)[2]
+x <- as.matrix(crops[, c("temperature", "rainfall", "humidity")])
+keep("python_model_in_r", as.vector(predict(load_model(file.path(models, "python.safetensors")), x)))
+f_saved <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops,
+                 epochs = 300, lr = 0.5, standardize = TRUE, seed = 2)
+save_model(f_saved, file.path(models, "r.safetensors"))
+keep("r_model_in_r", as.vector(predict(f_saved, crops)))
+keep("r_model_coef", as.vector(coef(f_saved)))
 
 # An error carries Python's message, and R goes on.
 keep("error_message", tryCatch(gd_lm(mangoes ~ temperature, data = crops, lr = -1), error = conditionMessage))

@@ -1,0 +1,140 @@
+"""Saved models: the round trip, an independent reader, refusal of pickles, atomic writes."""
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import gradlm
+from gradlm import serialization
+
+X, Y = gradlm.datasets.crops()
+
+
+@pytest.fixture
+def fitted():
+    frame = pd.DataFrame(X.numpy(), columns=["temperature", "rainfall", "humidity"])
+    targets = pd.DataFrame(Y.numpy(), columns=["mangoes", "oranges"])
+    return gradlm.GDRegressor(epochs=300, lr=0.5, standardize=True, seed=0).fit(frame, targets), frame
+
+
+def test_estimator_round_trip_predicts_identically(tmp_path, fitted):
+    est, frame = fitted
+    path = tmp_path / "crops.safetensors"
+    gradlm.save(est, path)
+    back = gradlm.load(path)
+    np.testing.assert_array_equal(back.predict(frame), est.predict(frame))
+    np.testing.assert_array_equal(back.coef_, est.coef_)
+    assert list(back.feature_names_in_) == list(est.feature_names_in_)
+    assert back.target_names_ == ["mangoes", "oranges"]
+    assert back.get_params() == est.get_params()
+    np.testing.assert_array_equal(back.history_.loss, est.history_.loss)
+    # the loaded estimator's torch model is the trained one, on the standardized scale
+    np.testing.assert_allclose(back.model_.weight.detach().numpy(), est.model_.weight.detach().numpy(), rtol=1e-6)
+
+
+def test_one_target_and_linear_model_round_trip(tmp_path):
+    est = gradlm.GDRegressor(epochs=50, lr=1e-5, seed=0).fit(X, Y[:, 0])
+    gradlm.save(est, tmp_path / "one.safetensors")
+    back = gradlm.load(tmp_path / "one.safetensors")
+    assert back.coef_.shape == (3,) and isinstance(back.intercept_, float)
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    for dtype in (torch.float32, torch.float64):
+        model = gradlm.LinearModel(3, 2, dtype=dtype)
+        gradlm.save(model, tmp_path / "m.safetensors")
+        loaded = gradlm.load(tmp_path / "m.safetensors")
+        assert loaded.weight.dtype == dtype
+        assert torch.equal(loaded.weight, model.weight) and torch.equal(loaded.bias, model.bias)
+
+
+def test_the_file_is_standard_safetensors(tmp_path, fitted):
+    """An independent reader (the safetensors library) opens it and finds the same arrays and metadata."""
+    import safetensors  # a pinned development requirement
+    from safetensors.numpy import load_file
+
+    est, _ = fitted
+    path = tmp_path / "crops.safetensors"
+    gradlm.save(est, path)
+    arrays = load_file(str(path))
+    np.testing.assert_array_equal(arrays["weight"], est.coef_)
+    np.testing.assert_array_equal(arrays["bias"], est.intercept_)
+    with safetensors.safe_open(str(path), "np") as fh:
+        meta = fh.metadata()
+    assert meta["format"] == "gradlm" and meta["kind"] == "GDRegressor" and meta["schema_version"] == "1"
+
+
+def test_a_malicious_pickle_is_refused_without_running(tmp_path):
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    for name, write in [("evil.pkl", lambda p: p.write_bytes(pickle.dumps(Payload()))),
+                        ("evil.pt", lambda p: torch.save({"x": Payload()}, p))]:
+        path = tmp_path / name
+        write(path)
+        with pytest.raises(ValueError, match="not a gradlm model file"):
+            gradlm.load(path)
+    assert not marker.exists()
+    # the check is real: unpickling the same file does run it
+    pickle.loads((tmp_path / "evil.pkl").read_bytes())
+    assert marker.exists()
+
+
+def test_damaged_and_foreign_files_are_refused(tmp_path, fitted):
+    est, _ = fitted
+    path = tmp_path / "m.safetensors"
+    gradlm.save(est, path)
+    data = path.read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(data[:-8])
+    with pytest.raises(ValueError, match="damaged"):
+        gradlm.load(tmp_path / "cut.safetensors")
+    newer = data.replace(b'"schema_version":"1"', b'"schema_version":"9"')
+    (tmp_path / "newer.safetensors").write_bytes(newer)
+    with pytest.raises(ValueError, match="schema version 9"):
+        gradlm.load(tmp_path / "newer.safetensors")
+    (tmp_path / "empty").write_bytes(b"")
+    with pytest.raises(ValueError, match="not a gradlm model file"):
+        gradlm.load(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="is not a file"):
+        gradlm.load(tmp_path / "missing.safetensors")
+
+
+def test_writes_are_atomic(tmp_path, fitted, monkeypatch):
+    """A failure mid-write leaves the previous file whole and no temporary file behind."""
+    est, frame = fitted
+    path = tmp_path / "m.safetensors"
+    gradlm.save(est, path)
+    before = path.read_bytes()
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        gradlm.save(gradlm.LinearModel(3, 2), path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m.safetensors"]
+
+
+def test_saved_in_one_process_loads_in_another(tmp_path, fitted):
+    est, frame = fitted
+    path = tmp_path / "m.safetensors"
+    gradlm.save(est, path)
+    code = ("import sys, gradlm, numpy as np; est = gradlm.load(sys.argv[1]); "
+            "X, _ = gradlm.datasets.crops(); print(' '.join(v.hex() for v in est.predict(X.numpy()).ravel()))")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    theirs = np.array([float.fromhex(v) for v in out.stdout.split()])
+    np.testing.assert_array_equal(theirs, est.predict(frame).ravel())
+
+
+def test_save_refuses_other_objects(tmp_path):
+    with pytest.raises(TypeError, match="must be a gradlm.GDRegressor or gradlm.LinearModel"):
+        gradlm.save({"weight": 1}, tmp_path / "x.safetensors")
+    assert serialization.KINDS == ("LinearModel", "GDRegressor", "gd_lm")

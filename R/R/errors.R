@@ -72,3 +72,9 @@ numeric_args <- function(...) {
   args <- list(...)
   Map(function(value, name) if (is.null(value)) NULL else as_numeric_data(value, name), args, names(args))
 }
+
+# The core's ConvergenceWarning and DivergenceWarning messages, as R warnings.
+relay_warnings <- function(messages) {
+  for (message in unlist(messages)) warning(message, call. = FALSE)
+  invisible()
+}

@@ -28,7 +28,16 @@ generics::fit
 #' @param progress Show a progress bar.
 #' @param fast Closed-form gradients (`TRUE`), autograd (`FALSE`), or
 #'   `NULL`: closed form from 10,000 rows up (see Python's `gradlm.fit`).
+#' @param on_divergence When the loss becomes NaN or infinite, or rises ten
+#'   epochs in a row above the first epoch's, training stops and the model
+#'   goes back to the parameters of the last epoch with a finite loss;
+#'   `"raise"` then gives an error quoting the largest stable learning rate
+#'   ([suggest_lr()]), `"warn"` a warning and the history
+#'   (`stop_reason = "diverged"`).
 #' @param ... Unused.
+#' @section Interrupting: An interrupt (Ctrl-C, Esc, the Stop button) during
+#'   training returns the history so far with `stop_reason = "interrupted"`,
+#'   the model at the end of the last whole epoch.
 #' @return A `gradlm_history`: `loss` (per epoch), `val_loss`, `weight_path`
 #'   (epochs x out x in), `bias_path`, final `weight` and `bias`,
 #'   `epochs_run`, `stop_reason`, `converged`, `settings`. See
@@ -45,7 +54,7 @@ fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_
                                          optimizer = "sgd", momentum = 0, nesterov = FALSE,
                                          weight_decay = 0, update = "optimizer", seed = NULL,
                                          validation = NULL, tol = NULL, patience = NULL,
-                                         progress = NULL, fast = NULL, ...) {
+                                         progress = NULL, fast = NULL, on_divergence = "raise", ...) {
   if (missing(epochs)) stop("epochs is required; pass the number of epochs, e.g. epochs = 100.", call. = FALSE)
   if (!is.null(validation) && (!is.list(validation) || length(validation) != 2L)) {
     stop("validation must be list(x_val, y_val).", call. = FALSE)
@@ -56,8 +65,9 @@ fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_
     epochs = epochs, lr = lr, batch_size = batch_size, shuffle = shuffle, optimizer = optimizer,
     momentum = momentum, nesterov = nesterov, weight_decay = weight_decay, update = update,
     seed = seed, validation = if (!is.null(validation)) reticulate::tuple(data[[3L]], data[[4L]]),
-    tol = tol, patience = patience, progress = progress, fast = fast
+    tol = tol, patience = patience, progress = progress, fast = fast, on_divergence = on_divergence
   ), data = data)
+  relay_warnings(history$warnings)
   new_history(history)
 }
 
@@ -189,12 +199,13 @@ optimality_gap <- function(weight, bias, x, y) {
 #' @export
 numpy_gd <- function(x, y, epochs, lr, weight = NULL, bias = NULL, init = "randn", seed = NULL,
                      batch_size = NULL, shuffle = TRUE, dtype = "float64", tol = NULL, patience = NULL,
-                     progress = NULL) {
+                     progress = NULL, on_divergence = "raise") {
   data <- numeric_args(x = x, y = y, weight = weight, bias = bias)
   history <- call_core(bridge()$numpy_gd_history(
     data$x, data$y, epochs = epochs, lr = lr, weight = data$weight,
     bias = data$bias, init = init, seed = seed, batch_size = batch_size, shuffle = shuffle, dtype = dtype,
-    tol = tol, patience = patience, progress = progress
+    tol = tol, patience = patience, progress = progress, on_divergence = on_divergence
   ), data = data)
+  relay_warnings(history$warnings)
   new_history(history)
 }

@@ -29,7 +29,8 @@
 #' @param init `"torch"`, `"randn"` or `"zeros"`.
 #' @param dtype `"float32"` or `"float64"`.
 #' @param subset,na.action As in [stats::lm()].
-#' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`.
+#' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`, `on_divergence`
+#'   (see [fit.gradlm.model.LinearModel()]).
 #' @return An object of class `gd_lm`.
 #' @examples
 #' \dontrun{
@@ -154,6 +155,7 @@ new_gd_lm <- function(res, predictors, responses, y) {
   fitted <- per_row("fitted")
   residuals <- per_row("residuals")
   res <- reticulate::py_to_r(res)
+  relay_warnings(res$warnings)
   structure(list(
     coefficients = lm_layout(res$coef, res$intercept, predictors, responses),
     lstsq_coefficients = lm_layout(res$lstsq_weight, res$lstsq_bias, predictors, responses),

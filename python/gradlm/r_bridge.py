@@ -9,17 +9,49 @@ of NumPy arrays and numbers, which reticulate turns into R vectors and arrays.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Any, Optional
 
 import numpy as np
 import torch
 
 from .estimator import GDRegressor
+from .exceptions import ConvergenceWarning, DivergenceWarning
 from .history import History
 from .analytic import SufficientStatistics
 from .lstsq import lstsq
 from .validation import check_X_y_view
 from .validation import check_X
+
+
+def with_warnings(function):
+    """Run ``function``; its result (a dict) gains ``"warnings"``, the messages of gradlm's warnings.
+
+    R shows them as R warnings (reticulate would only print them).
+
+    >>> import warnings
+    >>> def noisy():
+    ...     warnings.warn("careful", ConvergenceWarning)
+    ...     return {}
+    >>> with_warnings(noisy)()
+    {'warnings': ['careful']}
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            warnings.simplefilter("always", DivergenceWarning)
+            result = function(*args, **kwargs)
+        ours = [w for w in caught if issubclass(w.category, (ConvergenceWarning, DivergenceWarning))]
+        for w in caught:  # others go on as they came
+            if w not in ours:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        result["warnings"] = [str(w.message) for w in ours]
+        return result
+
+    return wrapper
 
 
 def history_dict(history: History) -> dict:
@@ -38,6 +70,7 @@ def history_dict(history: History) -> dict:
     }
 
 
+@with_warnings
 def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Optional[int] = None,
            **params: Any) -> dict:
     """Fit a GDRegressor and return all an R ``gd_lm`` object holds.
@@ -96,6 +129,7 @@ def per_row(values: torch.Tensor) -> np.ndarray:
     return values[:, 0].numpy() if values.shape[1] == 1 else values.numpy()
 
 
+@with_warnings
 def fit_history(model: Any, X: Any, y: Any, **params: Any) -> dict:
     """``fit`` and its History as a dict, in one call."""
     from .fit import fit
@@ -103,6 +137,7 @@ def fit_history(model: Any, X: Any, y: Any, **params: Any) -> dict:
     return history_dict(fit(model, X, y, **params))
 
 
+@with_warnings
 def numpy_gd_history(X: Any, y: Any, **params: Any) -> dict:
     """``numpy_gd`` and its History as a dict, in one call."""
     from .numpy_gd import numpy_gd

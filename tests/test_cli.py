@@ -64,6 +64,8 @@ def test_fit_csv_feature_selection_minibatch_and_plot(tmp_path):
     (["--target", "region"], "column 'region' of"),
     (["--target", "mangoes", "--lr", "-1"], "lr must be > 0"),
     (["--target", "mangoes", "--optimizer", "lbfgs"], "optimizer must be one of 'sgd', 'adam'"),
+    (["--target", "mangoes", "--epochs", "0"], "epochs must be >= 1"),
+    (["--target", "mangoes", "--batch-size", "0"], "batch_size must be >= 1"),
 ])
 def test_errors_exit_2_with_a_message(tmp_path, args, message):
     path = tmp_path / "crops.csv"
@@ -80,3 +82,21 @@ def test_console_script_is_installed():
     assert script is not None
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "demo" in result.stdout
+
+
+def test_bad_rows_and_divergence(tmp_path):
+    """NaN rows are named (0-based, as in pandas); a typo in a column is said, not silently dropped;
+    divergence exits 1 with the stable learning rate."""
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,y\n1,2,3\n2,,5\n3,4,7\n")
+    result = run("fit", str(path), "--target", "y")
+    assert result.returncode == 2 and "first in row 1" in result.stderr
+    path.write_text("a,b,y\n1,2,3\n2,x,5\n3,4,7\n4,4,9\n")
+    result = run("fit", str(path), "--target", "y", "--epochs", "2", "--json")
+    assert result.returncode == 0
+    assert "gradlm: warning: column 'b'" in result.stderr and "line 3 has 'x'" in result.stderr
+    assert json.loads(result.stdout)["features"] == ["a"]
+    result = run("fit", str(path), "--target", "y", "--lr", "5", "--epochs", "500")
+    assert result.returncode == 1
+    assert "training diverged" in result.stderr and "stable for lr <" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -86,6 +86,54 @@ class SufficientStatistics:
                 "rescale X and y, for example to standard units."
             )
 
+    @classmethod
+    def from_chunks(cls, chunks) -> "SufficientStatistics":
+        """The statistics of the rows of all ``(X, y)`` chunks together, one chunk in memory at a time.
+
+        Each chunk's centred moments are merged into the running ones
+        (:meth:`merge`), so the result equals the statistics of the stacked
+        data to float64 rounding, however the rows are split.
+
+        >>> X = torch.arange(10.0).reshape(5, 2); y = X[:, :1] * 3
+        >>> whole = SufficientStatistics(X, y)
+        >>> parts = SufficientStatistics.from_chunks([(X[:2], y[:2]), (X[2:], y[2:])])
+        >>> torch.allclose(whole.G, parts.G), torch.allclose(whole.C, parts.C)
+        (True, True)
+        """
+        total = None
+        for X, y in chunks:
+            if X.shape[0] == 0:
+                continue
+            part = cls(X, y)
+            total = part if total is None else total.merge(part)
+        if total is None:
+            raise ValueError("the data have 0 rows; pass at least one row of data.")
+        return total
+
+    def merge(self, other: "SufficientStatistics") -> "SufficientStatistics":
+        """The statistics of both row sets together (Chan et al.'s pairwise update of centred moments).
+
+        Used to stream chunks from disk and to combine the shards of
+        distributed training; neither operand is modified.
+        """
+        if self.G.shape != other.G.shape or self.C.shape != other.C.shape:
+            raise ValueError(
+                f"cannot merge statistics of {self.G.shape[0]} feature(s) and {self.k} output(s) with "
+                f"{other.G.shape[0]} and {other.k}; the chunks must have the same columns."
+            )
+        out = object.__new__(SufficientStatistics)
+        n = self.n + other.n
+        dx = other.mx.to(self.mx) - self.mx
+        dy = other.my.to(self.my) - self.my
+        w = self.n * other.n / n
+        out.mx = self.mx + dx * (other.n / n)
+        out.my = self.my + dy * (other.n / n)
+        out.G = self.G + other.G.to(self.G) + w * torch.outer(dx, dx)
+        out.C = self.C + other.C.to(self.C) + w * torch.outer(dx, dy)
+        out.yy = self.yy + other.yy.to(self.yy) + w * dy * dy
+        out.n, out.k = n, self.k
+        return out
+
     def standardized(self, center: torch.Tensor, scale: torch.Tensor) -> "SufficientStatistics":
         """The statistics of ``(X - center) / scale``, without another pass over ``X``.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import warnings
 from typing import Optional, Sequence
@@ -13,9 +14,11 @@ import numpy as np
 
 from . import datasets
 from .estimator import GDRegressor
+from .distributed import is_main_process
 from .exceptions import DivergenceError
 from .io import read_csv
 from .lstsq import lstsq
+from .streaming import CHUNK_ROWS, Stream, statistics_of, stream
 
 
 def _report_epochs(history, every: Optional[int], out) -> None:
@@ -63,6 +66,8 @@ def _save_loss_plot(history, path: str) -> str:
 
 
 def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> int:
+    distributed = bool(getattr(args, "distributed", False))
+    stats = statistics_of(X, distributed) if isinstance(X, Stream) else None
     est = GDRegressor(
         epochs=args.epochs,
         lr=args.lr,
@@ -72,8 +77,11 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
         standardize=args.standardize,
         seed=args.seed,
         progress=False,
-    ).fit(X, y)
-    ref = lstsq(X, y)
+        distributed=distributed,
+    ).fit(X, y, statistics=stats)
+    ref = lstsq(None, None, statistics=stats) if stats is not None else lstsq(X, y)
+    if not is_main_process():
+        return 0  # rank 0 alone reports
     history = est.history_
     if args.json:
         result = {
@@ -122,12 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train on the crop-yield data and compare with least squares")
     _training_arguments(demo, epochs=200, lr=0.5, standardize=True)
     demo.add_argument("--plot", default=os.path.join("gradlm-demo", "loss.png"), help="where to write the loss plot")
-    fit = sub.add_parser("fit", help="train on a CSV file")
-    fit.add_argument("path", help="CSV file with a header row")
+    fit = sub.add_parser("fit", help="train on a CSV or Parquet file, a folder of Parquet files, or .npy files")
+    fit.add_argument("path", help="CSV file with a header row; a Parquet file or folder (streamed from disk); "
+                                  "or a .npy file of X (streamed; then --target is the .npy file of y)")
     fit.add_argument("--target", required=True, help="target column(s), comma-separated")
     fit.add_argument("--features", default=None, help="feature columns, comma-separated (default: all other numeric)")
     _training_arguments(fit, epochs=1000, lr=0.01, standardize=False)
     fit.add_argument("--plot", default=None, help="write the loss plot to this PNG file")
+    fit.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS,
+                     help=f"rows read at a time from Parquet or .npy data (default {CHUNK_ROWS})")
+    fit.add_argument("--nproc", type=int, default=1,
+                     help="train data-parallel in this many processes on this machine (torch.distributed)")
+    fit.add_argument("--distributed", action="store_true",
+                     help="this process is one of a torchrun launch (set by --nproc; for multi-node torchrun)")
     return parser
 
 
@@ -139,7 +154,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     0
     """
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.command == "fit" and args.nproc > 1 and not args.distributed:
+        return _launch(argv, args.nproc)
     with warnings.catch_warnings():
         # warnings as one line each, as the command's errors are
         warnings.showwarning = lambda message, *rest, **kw: print(f"gradlm: warning: {message}", file=sys.stderr)
@@ -151,6 +169,15 @@ def _main(args: argparse.Namespace) -> int:
         if args.command == "demo":
             X, y = data = datasets.crops()
             return _run(args, X, y, data.feature_names, data.target_names, None if args.json else args.plot)
+        if _streamed(args.path):
+            target = args.target if args.path.endswith(".npy") else args.target.split(",")
+            features = args.features.split(",") if args.features else None
+            data = stream(args.path, target=target, features=features, chunk_rows=args.chunk_rows)
+            names = data.feature_names or [f"x{i + 1}" for i in range(data.n_features)]
+            targets = data.target_names or [f"y{i + 1}" for i in range(data.n_outputs)]
+            return _run(args, data, None, names, targets, args.plot)
+        if args.distributed:
+            raise ValueError("--nproc and --distributed need Parquet or .npy data; convert the CSV to Parquet.")
         data = read_csv(args.path, target=args.target, features=args.features)
         return _run(args, data.X, data.y, data.feature_names, data.target_names, args.plot)
     except (ValueError, TypeError, OSError) as err:
@@ -159,6 +186,27 @@ def _main(args: argparse.Namespace) -> int:
     except DivergenceError as err:
         print(f"gradlm: error: {err}", file=sys.stderr)
         return 1
+
+
+def _streamed(path: str) -> bool:
+    return path.endswith((".parquet", ".pq", ".npy")) or os.path.isdir(path)
+
+
+def _launch(argv: list, nproc: int) -> int:
+    """Run this command in ``nproc`` processes under torchrun on this machine (loopback rendezvous)."""
+    rest, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            rest.append(arg)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+               "-m", "gradlm", *rest, "--distributed"]
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", "1")  # (torchrun's own default, without its warning)
+    return subprocess.call(command, env=env)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ import torch
 from .analytic import SufficientStatistics
 from .fit import FAST_MIN_ROWS, fit
 from .lstsq import optimality_gap
+from . import distributed
 from .model import LinearModel
+from .streaming import Stream
 from .validation import as_dtype, check_X, check_X_y_view, check_y, column_names
 
 try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
@@ -98,6 +100,7 @@ class GDRegressor(*_BASES):
         progress: Optional[bool] = None,
         fast: Optional[bool] = None,
         on_divergence: str = "raise",
+        distributed: bool = False,
     ) -> None:
         self.epochs = epochs
         self.lr = lr
@@ -117,6 +120,7 @@ class GDRegressor(*_BASES):
         self.progress = progress
         self.fast = fast
         self.on_divergence = on_divergence
+        self.distributed = distributed
 
     @classmethod
     def _param_names(cls) -> list:
@@ -151,13 +155,33 @@ class GDRegressor(*_BASES):
         Otherwise ``X`` is converted once to the model's dtype.
         """
         dtype = as_dtype(self.dtype)
-        names = column_names(X) if hasattr(X, "columns") else None
-        target_names = column_names(y)
-        y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
-        on_moments = self.batch_size is None and (self.fast or (self.fast is None and len(X) >= FAST_MIN_ROWS))
-        if on_moments:
-            Xv, yv = check_X_y_view(X, y)
-            stats = statistics if statistics is not None else SufficientStatistics(Xv, yv)
+        source = X if isinstance(X, Stream) else None
+        if source is not None:
+            if y is not None:
+                raise ValueError("with a Stream as X, pass y=None: the stream holds the targets.")
+            names, target_names, y_1d = source.feature_names, source.target_names, False
+            if self.distributed:
+                source = source.shard(*distributed.setup(self.device))
+        else:
+            names = column_names(X) if hasattr(X, "columns") else None
+            target_names = column_names(y)
+            y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
+        on_moments = self.batch_size is None and (
+            self.fast or source is not None or self.distributed or (self.fast is None and len(X) >= FAST_MIN_ROWS))
+        if source is not None and not on_moments:
+            # mini-batches from disk: the standardization needs one pass of moments first
+            if self.standardize:
+                stats = self._statistics(source, statistics)
+                mean = stats.mx
+                scale = torch.where(stats.std > 0, stats.std, torch.ones_like(stats.std))
+                source = source.standardized(mean, scale)
+            else:
+                mean = torch.zeros(source.n_features, dtype=torch.float64)
+                scale = torch.ones_like(mean)
+            data = (source, None)
+            n_features, n_targets = source.n_features, source.n_outputs
+        elif on_moments:
+            stats = self._statistics(source if source is not None else check_X_y_view(X, y), statistics)
             n_features, n_targets = stats.G.shape[0], stats.C.shape[1]
             if self.standardize:
                 mean = stats.mx
@@ -198,6 +222,7 @@ class GDRegressor(*_BASES):
             progress=self.progress,
             fast=True if on_moments else self.fast,
             on_divergence=self.on_divergence,
+            distributed=self.distributed,  # (moments given to fit count as merged already)
         )
         mean, scale = mean.numpy(), scale.numpy()
         coef = history.weight.astype(np.float64) / scale
@@ -217,6 +242,17 @@ class GDRegressor(*_BASES):
         self.intercept_ = float(intercept[0]) if self._y_1d else intercept
         return self
 
+    def _statistics(self, data: Any, given: Optional[SufficientStatistics]) -> SufficientStatistics:
+        """The training data's moments: ``given``, or one pass over ``data`` (a Stream or an (X, y) pair),
+        merged over the processes when distributed."""
+        if given is not None:
+            return given
+        if isinstance(data, Stream):
+            local = data.statistics() if data.units else None
+        else:
+            local = SufficientStatistics(*data)
+        return distributed.merge_statistics(local) if self.distributed else local
+
     def _convert(self, X: Any, y: Any, dtype: torch.dtype) -> tuple:
         """``((X, y), center, scale)``: the data as tensors in the model's dtype, standardized if asked."""
         Xt = check_X(X, dtype=dtype, device=self.device)
@@ -227,7 +263,11 @@ class GDRegressor(*_BASES):
         # Any centre and scale work (coefficients are mapped back with the same
         # values), so they are taken in the data's dtype, and X is scaled in
         # place when check_X made it a copy of its own: no float64 copy of X.
-        var, mean32 = torch.var_mean(Xt, dim=0, correction=0)
+        if self.distributed:  # every process standardizes with the same, global moments
+            stats = distributed.merge_statistics(SufficientStatistics(Xt, yt))
+            var, mean32 = (stats.std ** 2).to(dtype), stats.mx.to(dtype)
+        else:
+            var, mean32 = torch.var_mean(Xt, dim=0, correction=0)
         scale32 = torch.where(var > 0, var.sqrt(), torch.ones_like(var))
         Xt = Xt.sub_(mean32) if _owns(Xt, X) else Xt - mean32
         Xt.div_(scale32)

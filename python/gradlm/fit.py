@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable, Optional, Union
 
 import torch
@@ -10,8 +11,10 @@ from .analytic import SufficientStatistics, batch_loss_and_grads, sgd_epoch
 from .batches import BatchOrder
 from .history import History, Recorder
 from .loss import mse
+from .distributed import all_reduce_max, all_reduce_sum, broadcast_parameters, merge_statistics, setup
 from .model import LinearModel
 from .stability import TrainingDiagnostics
+from .streaming import Stream
 from .validation import check_choice, check_float, check_int, check_X_y
 
 OPTIMIZERS = ("sgd", "adam")
@@ -87,6 +90,7 @@ def fit(
     progress: Optional[bool] = None,
     fast: Optional[bool] = None,
     on_divergence: str = "raise",
+    distributed: bool = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent on the MSE; return the History.
 
@@ -94,8 +98,10 @@ def fit(
     ----------
     model : LinearModel
         Trained in place; its dtype and device decide those of the data.
-    X : array-like (n, in), or SufficientStatistics
+    X : array-like (n, in), Stream, or SufficientStatistics
         Tensor, NumPy array, pandas DataFrame or nested list; a 1-D ``X`` is one feature.
+        A :class:`~gradlm.streaming.Stream` (from :func:`gradlm.stream`, with
+        ``y=None``) reads data larger than memory from disk, chunk by chunk.
         Full-batch training needs only the data's moments: a
         :class:`~gradlm.analytic.SufficientStatistics` (with ``y=None``)
         trains without another pass over the data.
@@ -148,6 +154,12 @@ def fit(
         message; "warn" warns and returns the History (``stop_reason``
         ``"diverged"``).
 
+    distributed : bool
+        Data-parallel training on torch.distributed, one process per worker
+        (under torchrun; see :mod:`gradlm.distributed`): a Stream is sharded
+        by unit, arrays are this process's shard. Needs the closed-form
+        gradients (a LinearModel, ``update="optimizer"``, ``fast`` not False).
+
     Interrupting (Ctrl-C, or an interrupt in R) returns the History so far,
     ``stop_reason="interrupted"``, with the model at the end of the last
     whole epoch: never a half-updated parameter set.
@@ -179,7 +191,35 @@ def fit(
     like = {"dtype": weight.dtype, "device": weight.device}
     n_out, n_in = weight.shape
     given_stats = X if isinstance(X, SufficientStatistics) else None
-    if given_stats is not None:
+    source = X if isinstance(X, Stream) else None
+    rank, world = setup(weight.device) if distributed else (0, 1)
+    if distributed and (update != "optimizer" or fast is False or not _is_linear_model(model)):
+        raise ValueError(
+            "distributed=True uses the closed-form gradients: pass a gradlm.LinearModel, "
+            "update='optimizer', and leave fast unset."
+        )
+    if source is not None:
+        if y is not None:
+            raise ValueError("with a Stream as X, pass y=None: the stream holds the targets.")
+        if source.n_features != n_in or source.n_outputs != n_out:
+            raise ValueError(
+                f"the stream has {source.n_features} feature(s) and {source.n_outputs} output(s); "
+                f"the model is gradlm.LinearModel({n_in}, {n_out})."
+            )
+        if distributed:
+            source = source.shard(rank, world)
+        if batch_size is None:
+            if update != "optimizer" or fast is False or not _is_linear_model(model):
+                raise ValueError(
+                    "a Stream trains full batch on its sufficient statistics: pass a gradlm.LinearModel, "
+                    "update='optimizer', and leave fast unset (or give batch_size for mini-batches)."
+                )
+            local = source.statistics() if source.units else None
+            given_stats = merge_statistics(local) if distributed else local
+            n = given_stats.n
+        else:
+            n = source.n
+    elif given_stats is not None:
         if y is not None or batch_size is not None or update != "optimizer" or fast is False:
             raise ValueError(
                 "SufficientStatistics in place of X train full batch with the closed-form gradients: "
@@ -194,6 +234,8 @@ def fit(
     else:
         X, y = check_X_y(X, y, n_features=n_in, n_outputs=n_out, **like)
         n = X.shape[0]
+        if distributed and batch_size is None:
+            given_stats = merge_statistics(SufficientStatistics(X, y))
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("validation must be a pair (X_val, y_val).")
@@ -226,7 +268,7 @@ def fit(
         callbacks=callbacks,
         progress=progress,
         on_divergence=on_divergence,
-        diagnostics=TrainingDiagnostics(X, y, statistics=given_stats),
+        diagnostics=TrainingDiagnostics(X, y, statistics=given_stats, source=source),
         settings={
             "lr": lr,
             "batch_size": batch_size,
@@ -239,12 +281,21 @@ def fit(
             "n": n,
         },
     )
-    order = None if batch_size is None else BatchOrder(n, batch_size, bool(shuffle), seed, device=X.device)
+    if distributed:
+        recorder.settings["processes"] = world
+        if batch_size is not None:  # n is this process's shard; the record says the whole
+            total = torch.tensor([float(n)], dtype=torch.float64, device=weight.device)
+            recorder.settings["n"] = int(all_reduce_sum(total).item())
+        broadcast_parameters(model)
+    order = None
+    if batch_size is not None and source is None:
+        order = BatchOrder(n, batch_size, bool(shuffle), seed, device=X.device)
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
     gradients = "autograd"
     if fast is None:
-        fast = given_stats is not None or n >= FAST_MIN_ROWS
+        fast = given_stats is not None or distributed or n >= FAST_MIN_ROWS
     if fast and update == "optimizer" and _is_linear_model(model):
-        gradients = "analytic" if order is not None else "sufficient statistics"
+        gradients = "analytic" if batch_size is not None else "sufficient statistics"
     recorder.settings["gradients"] = gradients
     stats = None
     if gradients == "sufficient statistics":
@@ -268,7 +319,46 @@ def fit(
         step()
         return loss
 
+    def local_batches():
+        if source is not None:
+            yield from source.batches(batch_size, generator, bool(shuffle), **like)
+            return
+        for rows in order.blocks():
+            if isinstance(rows, slice):
+                Xblock, yblock = X[rows], y[rows]
+            else:
+                Xblock, yblock = X.index_select(0, rows), y.index_select(0, rows)
+            for start in range(0, Xblock.shape[0], batch_size):
+                yield Xblock[start : start + batch_size], yblock[start : start + batch_size]
+
+    def epoch_loss_distributed():
+        """One epoch of steps on the mean gradient over every process's batch (see gradlm.distributed)."""
+        steps = all_reduce_max(math.ceil(n / batch_size), device=weight.device)
+        batches = local_batches()
+        sizes = (n_out * n_in, n_out)
+        losses = []
+        for _ in range(steps):
+            batch = next(batches, None)
+            sums = torch.zeros(sizes[0] + sizes[1] + 2, dtype=torch.float64, device=weight.device)
+            if batch is not None:
+                loss, dW, db = batch_loss_and_grads(batch[0], batch[1], weight.detach(), bias.detach())
+                m = batch[1].numel()
+                sums[: sizes[0]] = dW.reshape(-1) * m
+                sums[sizes[0] : -2] = db * m
+                sums[-2], sums[-1] = loss * m, m
+            all_reduce_sum(sums)
+            weight.grad = (sums[: sizes[0]] / sums[-1]).reshape(weight.shape).to(weight.dtype)
+            bias.grad = (sums[sizes[0] : -2] / sums[-1]).to(bias.dtype)
+            step()
+            losses.append(sums[-2] / sums[-1])
+        return float(torch.stack(losses).mean())
+
     def epoch_loss_minibatch():
+        if distributed:
+            return epoch_loss_distributed()
+        if source is not None:
+            losses = [train_step(Xb, yb) for Xb, yb in local_batches()]
+            return float(torch.stack(losses).to(torch.float64).mean())
         if fused_sgd:
             return sgd_epoch(X, y, weight, bias, order.blocks(), batch_size, lr)
         total = torch.zeros((), dtype=torch.float64, device=weight.device)
@@ -287,7 +377,7 @@ def fit(
         with torch.set_grad_enabled(gradients == "autograd"):
             for epoch in recorder:
                 recorder.start_epoch(weight, bias)
-                epoch_loss = float(train_step(X, y)) if order is None else epoch_loss_minibatch()
+                epoch_loss = float(train_step(X, y)) if batch_size is None else epoch_loss_minibatch()
                 val_loss = None
                 if validation is not None:
                     with torch.no_grad():

@@ -32,7 +32,9 @@ def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> 
     float64 input); the normal equations, scaled to unit diagonal, are solved
     when well conditioned, else an SVD of the centred data gives the solution
     (for a rank-deficient ``X``, the minimum-norm one, as
-    ``numpy.linalg.lstsq`` gives). ``statistics`` reuses moments already taken.
+    ``numpy.linalg.lstsq`` gives). ``statistics`` reuses moments already taken;
+    with ``X=None, y=None`` (data streamed from disk) an ill-conditioned problem
+    is solved from the moments alone.
 
     >>> import gradlm
     >>> X, y = gradlm.datasets.crops()
@@ -50,12 +52,18 @@ def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> 
     if eig[0] > 0 and eig[-1] / eig[0] < MAX_CONDITION:
         coef = torch.linalg.solve(G, stats.C / scale[:, None]) / scale[:, None]  # (in, out)
     else:
-        if statistics is not None:
-            X, y = check_X_y_view(X, y)
-        Xc = X.cpu().to(torch.float64) - stats.mx.cpu()
-        yc = y.cpu().to(torch.float64) - stats.my.cpu()
-        rcond = torch.finfo(torch.float64).eps * max(Xc.shape)
-        coef = torch.linalg.lstsq(Xc, yc, rcond=rcond, driver="gelsd").solution
+        if statistics is not None and X is None:
+            # moments only (data streamed from disk): the minimum-norm solution of the scaled normal equations
+            rcond = torch.finfo(torch.float64).eps * G.shape[0] * 1e3
+            coef = torch.linalg.lstsq(G.cpu(), (stats.C / scale[:, None]).cpu(), rcond=rcond, driver="gelsd")
+            coef = coef.solution / scale[:, None].cpu()
+        else:
+            if statistics is not None:
+                X, y = check_X_y_view(X, y)
+            Xc = X.cpu().to(torch.float64) - stats.mx.cpu()
+            yc = y.cpu().to(torch.float64) - stats.my.cpu()
+            rcond = torch.finfo(torch.float64).eps * max(Xc.shape)
+            coef = torch.linalg.lstsq(Xc, yc, rcond=rcond, driver="gelsd").solution
     weight = coef.T.contiguous().cpu()
     bias = stats.my.cpu() - weight @ stats.mx.cpu()
     return LeastSquares(weight.numpy(), bias.numpy())

@@ -71,11 +71,14 @@ class TrainingDiagnostics:
     that neither diverges nor misses ``tol`` never pays for them.
     """
 
-    def __init__(self, X: Any = None, y: Any = None, statistics: Optional[SufficientStatistics] = None) -> None:
-        self._X, self._y, self._stats = X, y, statistics
+    def __init__(self, X: Any = None, y: Any = None, statistics: Optional[SufficientStatistics] = None,
+                 source: Any = None) -> None:
+        self._X, self._y, self._stats, self._source = X, y, statistics, source
 
     @property
     def statistics(self) -> SufficientStatistics:
+        if self._stats is None and self._source is not None:
+            self._stats = self._source.statistics()  # (a distributed process's own shard)
         if self._stats is None:
             self._stats = SufficientStatistics(torch.as_tensor(self._X), torch.as_tensor(self._y))
             self._X = self._y = None

@@ -1,0 +1,249 @@
+"""Data larger than memory: read from disk chunk by chunk, for full-batch and mini-batch training.
+
+:func:`stream` opens a Parquet file, a folder of Parquet files, or a pair of
+``.npy`` files (opened as memory maps) without reading them. The data are
+divided into *units* (a Parquet row group, or ``chunk_rows`` rows of a
+``.npy`` file), read as chunks of at most ``chunk_rows`` rows:
+
+- **Full batch** needs one pass: the float64 sufficient statistics
+  (:class:`~gradlm.analytic.SufficientStatistics`) are merged chunk by chunk,
+  after which every epoch costs O(d²) and touches no data. The result equals
+  the in-memory fit's to float64 rounding.
+- **Mini-batch** SGD reads the data once per epoch. Shuffling is two-level:
+  the units are visited in a random order, and the rows of ``shuffle_units``
+  consecutive units at a time (default 4) are pooled and permuted before they
+  are cut into batches (rows left over carry into the next pool, so batches
+  are full-size except the epoch's last). A batch therefore mixes rows of a
+  few units, not of the whole data set: the order is random but not a
+  uniform permutation of all rows, as in-memory training draws. Raise
+  ``shuffle_units`` to mix more widely, at ``shuffle_units`` chunks of memory.
+
+Peak memory is set by ``chunk_rows`` (and ``shuffle_units``), not by the
+number of rows. (A Parquet row group is decoded in pieces of ``chunk_rows``
+rows, but its compressed bytes are read whole: write row groups of a sensible
+size, as pyarrow's default 1M rows is.)
+
+For distributed training (:mod:`gradlm.distributed`), :meth:`Stream.shard`
+gives each process every ``world``-th unit.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+from .analytic import SufficientStatistics
+from .validation import check_int
+
+CHUNK_ROWS = 1 << 16
+SHUFFLE_UNITS = 4
+
+
+def stream(path: Any, target: Union[str, Sequence[str], Any], features: Optional[Sequence[str]] = None, *,
+           chunk_rows: int = CHUNK_ROWS) -> "Stream":
+    """Open data on disk for :func:`gradlm.fit` and :class:`gradlm.GDRegressor` without reading it.
+
+    ``path`` is a ``.parquet`` file or a folder of them (read in name order;
+    all with the same columns), with ``target`` the target column name(s) and
+    ``features`` the feature columns (default: every other numeric column);
+    or a ``.npy`` file of X (n, d), with ``target`` the path of a ``.npy`` of
+    y (n,) or (n, k), both opened as memory maps.
+
+    >>> import os, tempfile, numpy as np, gradlm
+    >>> folder = tempfile.mkdtemp()
+    >>> X, y = gradlm.datasets.make_regression(1000, 3, seed=0)
+    >>> np.save(os.path.join(folder, "X.npy"), X.numpy()); np.save(os.path.join(folder, "y.npy"), y.numpy())
+    >>> data = stream(os.path.join(folder, "X.npy"), target=os.path.join(folder, "y.npy"), chunk_rows=300)
+    >>> data
+    Stream(1000 rows, 3 features, 1 output, 4 units of up to 300 rows)
+    """
+    chunk_rows = check_int(chunk_rows, "chunk_rows")
+    p = Path(path)
+    if p.suffix == ".npy":
+        return _npy_stream(p, target, chunk_rows)
+    if p.is_dir() or p.suffix in (".parquet", ".pq"):
+        return _parquet_stream(p, target, features, chunk_rows)
+    raise ValueError(f"path {str(path)!r} is neither a .parquet file, a folder of them, nor a .npy file; "
+                     "CSV files are read whole by gradlm.io.read_csv.")
+
+
+class Stream:
+    """Training data on disk, as units of rows read on demand (see :mod:`gradlm.streaming`)."""
+
+    def __init__(self, units: list, n_features: int, n_outputs: int, feature_names: Optional[list],
+                 target_names: Optional[list], chunk_rows: int, description: str) -> None:
+        self.units = units  # each: (reader, rows); reader(chunk_rows) yields (X, y) float64 NumPy chunks
+        self.n_features, self.n_outputs = n_features, n_outputs
+        self.feature_names, self.target_names = feature_names, target_names
+        self.chunk_rows = chunk_rows
+        self.description = description
+        self.center: Optional[torch.Tensor] = None
+        self.scale: Optional[torch.Tensor] = None
+
+    @property
+    def n(self) -> int:
+        return sum(rows for _, rows in self.units)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        out = "output" if self.n_outputs == 1 else "outputs"
+        return (f"Stream({self.n} rows, {self.n_features} features, {self.n_outputs} {out}, "
+                f"{len(self.units)} units of up to {max((r for _, r in self.units), default=0)} rows)")
+
+    def shard(self, rank: int, world: int) -> "Stream":
+        """The units this process of ``world`` reads: every ``world``-th, from ``rank``."""
+        out = self._copy()
+        out.units = self.units[rank::world]
+        return out
+
+    def standardized(self, center: torch.Tensor, scale: torch.Tensor) -> "Stream":
+        """The same stream, its X chunks read as ``(X - center) / scale``."""
+        out = self._copy()
+        out.center, out.scale = center.to(torch.float64).cpu(), scale.to(torch.float64).cpu()
+        return out
+
+    def _copy(self) -> "Stream":
+        out = object.__new__(Stream)
+        out.__dict__.update(self.__dict__)
+        return out
+
+    def chunks(self, order: Optional[Sequence[int]] = None, dtype: torch.dtype = torch.float64,
+               device: Any = None) -> Iterator[tuple]:
+        """``(X, y)`` tensors of at most ``chunk_rows`` rows, unit by unit (in ``order`` if given)."""
+        starts = np.concatenate([[0], np.cumsum([rows for _, rows in self.units])])
+        for index in (range(len(self.units)) if order is None else order):
+            reader, _ = self.units[index]
+            row = int(starts[index])
+            for X, y in reader(self.chunk_rows):
+                X = torch.from_numpy(X)
+                y = torch.from_numpy(y)
+                for name, values in (("X", X), ("y", y)):
+                    if not bool(torch.isfinite(values.sum())) and not bool(torch.isfinite(values).all()):
+                        first = row + int(torch.nonzero(~torch.isfinite(values).all(dim=1))[0, 0])
+                        raise ValueError(f"{name} contains NaN or infinite values, the first in row {first} of "
+                                         f"{self.description} (counting from 0); remove or impute those rows.")
+                row += X.shape[0]
+                if self.center is not None:
+                    X = (X - self.center) / self.scale
+                yield X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
+
+    def statistics(self) -> SufficientStatistics:
+        """The float64 sufficient statistics of all rows: one pass, one chunk in memory at a time."""
+        return SufficientStatistics.from_chunks(self.chunks())
+
+    def batches(self, batch_size: int, generator: Optional[torch.Generator], shuffle: bool = True,
+                shuffle_units: int = SHUFFLE_UNITS, dtype: torch.dtype = torch.float32,
+                device: Any = None) -> Iterator[tuple]:
+        """One epoch of ``(X, y)`` mini-batches, shuffled within and across units (see the module's docstring)."""
+        order = (torch.randperm(len(self.units), generator=generator).tolist() if shuffle
+                 else list(range(len(self.units))))
+        carry: Optional[tuple] = None
+        for start in range(0, len(order), shuffle_units):
+            pool = list(self.chunks(order[start:start + shuffle_units], dtype=dtype, device=device))
+            if carry is not None:
+                pool.insert(0, carry)
+            if not pool:
+                continue
+            X = torch.cat([c[0] for c in pool])
+            y = torch.cat([c[1] for c in pool])
+            if shuffle:
+                perm = torch.randperm(X.shape[0], generator=generator).to(X.device)
+                X, y = X[perm], y[perm]
+            last = start + shuffle_units >= len(order)
+            full = X.shape[0] if last else (X.shape[0] // batch_size) * batch_size
+            for b in range(0, full, batch_size):
+                yield X[b:b + batch_size], y[b:b + batch_size]
+            carry = None if full == X.shape[0] else (X[full:], y[full:])
+
+    def batch_count(self, batch_size: int) -> int:
+        """Number of mini-batches in one epoch."""
+        return math.ceil(self.n / batch_size)
+
+
+def statistics_of(data: Stream, distributed: bool = False) -> SufficientStatistics:
+    """The stream's statistics; with ``distributed``, this process's shard's, merged over all processes."""
+    if not distributed:
+        return data.statistics()
+    from .distributed import merge_statistics, setup
+
+    shard = data.shard(*setup())
+    return merge_statistics(shard.statistics() if shard.units else None)
+
+
+def _npy_stream(path: Path, target: Any, chunk_rows: int) -> Stream:
+    if not isinstance(target, (str, Path)) or Path(target).suffix != ".npy":
+        raise ValueError("with a .npy file of X, target must be the path of a .npy file of y.")
+    X = np.load(path, mmap_mode="r")
+    y = np.load(target, mmap_mode="r")
+    for name, a in (("X", X), ("y", y)):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} in {name == 'X' and path or target} is {a.dtype}, not numbers.")
+    if X.ndim != 2:
+        raise ValueError(f"X in {path} must be 2-D (rows, features); got shape {X.shape}.")
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(f"X and y have different numbers of rows ({X.shape[0]} and {y.shape[0]}); "
+                         "pass one target row per input row.")
+    n = X.shape[0]
+    if n == 0 or X.shape[1] == 0:
+        raise ValueError(f"X in {path} has shape {X.shape}; pass at least one row and one column.")
+    y2 = y.reshape(n, -1)
+
+    def unit(start: int, stop: int):
+        def read(_chunk_rows: int):
+            yield (np.array(X[start:stop], dtype=np.float64, order="C"),
+                   np.array(y2[start:stop], dtype=np.float64, order="C"))
+        return read
+
+    units = [(unit(s, min(s + chunk_rows, n)), min(s + chunk_rows, n) - s) for s in range(0, n, chunk_rows)]
+    return Stream(units, X.shape[1], y2.shape[1], None, None, chunk_rows, str(path))
+
+
+def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], chunk_rows: int) -> Stream:
+    try:
+        import pyarrow.parquet as pq
+        import pyarrow.types as pat
+    except ImportError:  # pragma: no cover - pyarrow is a development requirement
+        raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from None
+    if not path.exists():
+        raise FileNotFoundError(f"{str(path)!r} does not exist.")
+    files = sorted(path.glob("*.parquet")) + sorted(path.glob("*.pq")) if path.is_dir() else [path]
+    if not files:
+        raise ValueError(f"folder {str(path)!r} has no .parquet files.")
+    schema = pq.read_schema(files[0])
+    numeric = [f.name for f in schema if pat.is_integer(f.type) or pat.is_floating(f.type) or pat.is_boolean(f.type)]
+    targets = [target] if isinstance(target, str) else list(target)
+    for name in targets + list(features or []):
+        if name not in schema.names:
+            raise ValueError(f"column {name!r} is not in {files[0]}; its columns are {', '.join(schema.names)}.")
+        if name not in numeric:
+            raise TypeError(f"column {name!r} of {files[0]} is not numeric ({schema.field(name).type}).")
+    wanted = list(features) if features is not None else [c for c in numeric if c not in targets]
+    if not wanted:
+        raise ValueError(f"{files[0]} has no numeric feature columns besides the target(s).")
+    columns = wanted + targets
+    units = []
+    for file in files:
+        meta = pq.ParquetFile(file).metadata
+        if pq.read_schema(file).names != schema.names:
+            raise ValueError(f"{file} has other columns than {files[0]}; the files must share one schema.")
+        for group in range(meta.num_row_groups):
+            units.append((_parquet_unit(file, group, columns, len(wanted)), meta.row_group(group).num_rows))
+    return Stream([u for u in units if u[1] > 0], len(wanted), len(targets), wanted, targets, chunk_rows,
+                  str(path))
+
+
+def _parquet_unit(file: Path, group: int, columns: list, n_features: int):
+    def read(chunk_rows: int):
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=chunk_rows, row_groups=[group], columns=columns):
+            block = np.column_stack([batch.column(i).to_numpy(zero_copy_only=False).astype(np.float64)
+                                     for i in range(len(columns))])
+            yield np.ascontiguousarray(block[:, :n_features]), np.ascontiguousarray(block[:, n_features:])
+    return read

@@ -26,6 +26,9 @@ import torch
 
 import gradlm
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import streaming  # noqa: E402  (benchmarks/streaming.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 D, K, BATCH = 20, 2, 1024
 
@@ -200,6 +203,7 @@ def main():
             "full_batch_100": median_time(lambda: gradlm_full_batch_100(Xs, ys), 3),
         }
         print(f"scaling n={size}: {results['scaling'][size]}", file=sys.stderr)
+    results["streaming"] = streaming.run(X, y, BATCH, args.quick)
     results["r"] = r_benchmark(n, out_dir)
     table = markdown(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
@@ -244,6 +248,8 @@ def markdown(res):
     lines += ["", "| n | mini-batch epoch (s) | 100 full-batch epochs (s) |", "| ---: | ---: | ---: |"]
     lines += [f"| {size:,} | {v['minibatch_epoch']:.4f} | {v['full_batch_100']:.4f} |"
               for size, v in res["scaling"].items()]
+    if res.get("streaming"):
+        lines += streaming.markdown(res["streaming"])
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ from .model import LinearModel, linear
 from .numpy_gd import numpy_gd
 from .serialization import load, save
 from .stability import suggest_lr
+from .streaming import Stream, stream
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,7 @@ __all__ = [
     "History",
     "LeastSquares",
     "LinearModel",
+    "Stream",
     "datasets",
     "fit",
     "linear",
@@ -41,5 +43,6 @@ __all__ = [
     "numpy_gd",
     "optimality_gap",
     "save",
+    "stream",
     "suggest_lr",
 ]

@@ -160,8 +160,8 @@ class GDRegressor(*_BASES):
             if y is not None:
                 raise ValueError("with a Stream as X, pass y=None: the stream holds the targets.")
             names, target_names, y_1d = source.feature_names, source.target_names, False
-            if self.distributed:
-                source = source.shard(*distributed.setup(self.device))
+            # this process's part, for the moments; fit() shards the stream it is given itself
+            shard = source.shard(*distributed.setup(self.device)) if self.distributed else source
         else:
             names = column_names(X) if hasattr(X, "columns") else None
             target_names = column_names(y)
@@ -171,7 +171,7 @@ class GDRegressor(*_BASES):
         if source is not None and not on_moments:
             # mini-batches from disk: the standardization needs one pass of moments first
             if self.standardize:
-                stats = self._statistics(source, statistics)
+                stats = self._statistics(shard, statistics)
                 mean = stats.mx
                 scale = torch.where(stats.std > 0, stats.std, torch.ones_like(stats.std))
                 source = source.standardized(mean, scale)
@@ -181,7 +181,7 @@ class GDRegressor(*_BASES):
             data = (source, None)
             n_features, n_targets = source.n_features, source.n_outputs
         elif on_moments:
-            stats = self._statistics(source if source is not None else check_X_y_view(X, y), statistics)
+            stats = self._statistics(shard if source is not None else check_X_y_view(X, y), statistics)
             n_features, n_targets = stats.G.shape[0], stats.C.shape[1]
             if self.standardize:
                 mean = stats.mx

@@ -30,6 +30,7 @@ gives each process every ``world``-th unit.
 from __future__ import annotations
 
 import math
+import mmap
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
 
@@ -179,29 +180,63 @@ def statistics_of(data: Stream, distributed: bool = False) -> SufficientStatisti
 def _npy_stream(path: Path, target: Any, chunk_rows: int) -> Stream:
     if not isinstance(target, (str, Path)) or Path(target).suffix != ".npy":
         raise ValueError("with a .npy file of X, target must be the path of a .npy file of y.")
-    X = np.load(path, mmap_mode="r")
-    y = np.load(target, mmap_mode="r")
-    for name, a in (("X", X), ("y", y)):
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} in {name == 'X' and path or target} is {a.dtype}, not numbers.")
-    if X.ndim != 2:
-        raise ValueError(f"X in {path} must be 2-D (rows, features); got shape {X.shape}.")
-    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-        raise ValueError(f"X and y have different numbers of rows ({X.shape[0]} and {y.shape[0]}); "
+    X, y = _MappedNpy(path, "X"), _MappedNpy(Path(target), "y")
+    if X.array.ndim != 2:
+        raise ValueError(f"X in {path} must be 2-D (rows, features); got shape {X.array.shape}.")
+    n = X.array.shape[0]
+    if y.array.ndim not in (1, 2) or y.array.shape[0] != n:
+        raise ValueError(f"X and y have different numbers of rows ({n} and {y.array.shape[0]}); "
                          "pass one target row per input row.")
-    n = X.shape[0]
-    if n == 0 or X.shape[1] == 0:
-        raise ValueError(f"X in {path} has shape {X.shape}; pass at least one row and one column.")
-    y2 = y.reshape(n, -1)
+    if n == 0 or X.array.shape[1] == 0:
+        raise ValueError(f"X in {path} has shape {X.array.shape}; pass at least one row and one column.")
+    k = 1 if y.array.ndim == 1 else y.array.shape[1]
 
     def unit(start: int, stop: int):
         def read(_chunk_rows: int):
-            yield (np.array(X[start:stop], dtype=np.float64, order="C"),
-                   np.array(y2[start:stop], dtype=np.float64, order="C"))
+            yield X.rows(start, stop), y.rows(start, stop).reshape(stop - start, k)
         return read
 
     units = [(unit(s, min(s + chunk_rows, n)), min(s + chunk_rows, n) - s) for s in range(0, n, chunk_rows)]
-    return Stream(units, X.shape[1], y2.shape[1], None, None, chunk_rows, str(path))
+    return Stream(units, X.array.shape[1], k, None, None, chunk_rows, str(path))
+
+
+class _MappedNpy:
+    """A C-ordered .npy file mapped read-only. Rows are copied out as float64, then their pages are
+    released from this process (they stay in the OS's file cache), so resident memory stays at a
+    chunk's size however much of the file has been read."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        if not path.is_file():
+            raise FileNotFoundError(f"{name} file {str(path)!r} does not exist.")
+        with open(path, "rb") as fh:
+            try:
+                version = np.lib.format.read_magic(fh)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, fortran, dtype = read_header(fh)
+            except ValueError as err:
+                raise ValueError(f"{str(path)!r} is not a .npy file: {err}") from None
+            offset = fh.tell()
+            if dtype.kind not in "biuf":
+                raise TypeError(f"{name} in {str(path)!r} is {dtype}, not numbers.")
+            if fortran and len(shape) > 1:
+                raise ValueError(f"{name} in {str(path)!r} is stored column-major; save it with "
+                                 "np.save(path, np.ascontiguousarray(a)) to stream its rows.")
+            size = int(np.prod(shape)) * dtype.itemsize
+            self.map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        self.array = (np.ndarray(shape, dtype, buffer=self.map, offset=offset) if size
+                      else np.empty(shape, dtype))
+        self.offset = offset
+        self.row_bytes = dtype.itemsize * int(np.prod(shape[1:]))
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        out = np.array(self.array[start:stop], dtype=np.float64, order="C")
+        if self.map is not None and hasattr(mmap, "MADV_DONTNEED"):
+            page = mmap.PAGESIZE
+            first = (self.offset + start * self.row_bytes) // page * page
+            last = self.offset + stop * self.row_bytes
+            self.map.madvise(mmap.MADV_DONTNEED, first, last - first)
+        return out
 
 
 def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], chunk_rows: int) -> Stream:

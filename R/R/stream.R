@@ -1,0 +1,25 @@
+#' Data larger than memory, streamed from disk
+#'
+#' Python's `gradlm.stream()`: opens a Parquet file, a folder of Parquet
+#' files, or a `.npy` file of the inputs (with `target` the `.npy` file of
+#' the targets) without reading it. Pass the result to [fit()] as `x`, with
+#' `y = NULL`: full-batch training takes the data's moments in one pass,
+#' mini-batch training reads the data once per epoch, shuffled within and
+#' across chunks; memory stays at a few chunks of `chunk_rows` rows.
+#'
+#' @param path A `.parquet` file, a folder of them, or a `.npy` file.
+#' @param target The target column name(s) (Parquet), or the `.npy` file of the targets.
+#' @param features The feature columns (Parquet; default: every other numeric column).
+#' @param chunk_rows Rows read at a time.
+#' @return A Python `gradlm.streaming.Stream`.
+#' @examples
+#' \dontrun{
+#' data <- stream("sales/", target = "revenue")
+#' h <- fit(linear_model(length(data$feature_names), 1), data, NULL, epochs = 100, lr = 0.1)
+#' }
+#' @export
+stream <- function(path, target, features = NULL, chunk_rows = 65536) {
+  if (!is.character(path) || length(path) != 1L) stop("path must be one file or folder name.", call. = FALSE)
+  call_core(core$stream(path.expand(path), target = if (length(target) > 1L) as.list(target) else target,
+                        features = if (!is.null(features)) as.list(features), chunk_rows = chunk_rows))
+}

@@ -169,6 +169,9 @@ def test_an_interrupt_in_r_returns_the_history_so_far(tmp_path):
         "cat('stop_reason:', h$stop_reason, '\\n')\n"
         "cat('epochs:', length(h$loss), ncol(as.data.frame(h)), '\\n')\n"
         "cat('whole:', identical(dim(h$weight_path)[1], length(h$loss)), '\\n')\n"
+        "cat('training again\\n')\n"
+        "g <- gd_lm(x, d$y, epochs = 1e6, lr = 0.01, batch_size = 8, seed = 0)\n"
+        "cat('gd_lm:', g$history$stop_reason, length(g$history$loss) > 0, all(is.finite(coef(g))), '\\n')\n"
         "cat('alive:', 1 + 1, '\\n')\n"
     )
     env = dict(os.environ)
@@ -178,7 +181,15 @@ def test_an_interrupt_in_r_returns_the_history_so_far(tmp_path):
     assert proc.stdout.readline().strip() == "training"
     time.sleep(3)  # well into the million epochs
     proc.send_signal(signal.SIGINT)
+    lines = []
+    while not lines or lines[-1].strip() != "training again":
+        lines.append(proc.stdout.readline())
+        assert lines[-1], proc.stderr.read()
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
+    out = "".join(lines) + out
     assert proc.returncode == 0, err
     assert "stop_reason: interrupted" in out
     assert "whole: TRUE" in out and "alive: 2" in out
+    assert "gd_lm: interrupted TRUE TRUE" in out

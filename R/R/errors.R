@@ -78,3 +78,16 @@ relay_warnings <- function(messages) {
   for (message in unlist(messages)) warning(message, call. = FALSE)
   invisible()
 }
+
+# Run `expr`, a training call into the core, and `finish(result)`. An
+# interrupt (Ctrl-C, Esc, Stop) stops the training in Python, which returns
+# what it has; R may then also see the interrupt before it holds that result:
+# the result is taken back from the core and finished all the same. An
+# interrupt before the core returned anything aborts, as interrupts do.
+interruptible <- function(expr, finish, convert = TRUE) {
+  tryCatch(finish(expr), interrupt = function(e) {
+    result <- bridge(convert = convert)$take_last_result()
+    if (is.null(result) || inherits(result, "python.builtin.NoneType")) invokeRestart("abort")
+    finish(result)
+  })
+}

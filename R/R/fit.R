@@ -60,21 +60,24 @@ fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_
     stop("validation must be list(x_val, y_val).", call. = FALSE)
   }
   data <- numeric_args(x = x, y = y, `validation x` = validation[[1]], `validation y` = validation[[2]])
-  history <- call_core(bridge()$fit_history(
+  interruptible(call_core(bridge()$fit_history(
     object, data$x, data$y,
     epochs = epochs, lr = lr, batch_size = batch_size, shuffle = shuffle, optimizer = optimizer,
     momentum = momentum, nesterov = nesterov, weight_decay = weight_decay, update = update,
     seed = seed, validation = if (!is.null(validation)) reticulate::tuple(data[[3L]], data[[4L]]),
     tol = tol, patience = patience, progress = progress, fast = fast, on_divergence = on_divergence
-  ), data = data)
-  relay_warnings(history$warnings)
-  new_history(history)
+  ), data = data), finish_history)
 }
 
 # The Python module R calls (imported after the core, so after torch).
 bridge <- function(convert = TRUE) {
   force(core$`__name__`)
   reticulate::import("gradlm.r_bridge", convert = convert)
+}
+
+finish_history <- function(history) {
+  relay_warnings(history$warnings)
+  new_history(history)
 }
 
 new_history <- function(h) {
@@ -201,11 +204,9 @@ numpy_gd <- function(x, y, epochs, lr, weight = NULL, bias = NULL, init = "randn
                      batch_size = NULL, shuffle = TRUE, dtype = "float64", tol = NULL, patience = NULL,
                      progress = NULL, on_divergence = "raise") {
   data <- numeric_args(x = x, y = y, weight = weight, bias = bias)
-  history <- call_core(bridge()$numpy_gd_history(
+  interruptible(call_core(bridge()$numpy_gd_history(
     data$x, data$y, epochs = epochs, lr = lr, weight = data$weight,
     bias = data$bias, init = init, seed = seed, batch_size = batch_size, shuffle = shuffle, dtype = dtype,
     tol = tol, patience = patience, progress = progress, on_divergence = on_divergence
-  ), data = data)
-  relay_warnings(history$warnings)
-  new_history(history)
+  ), data = data), finish_history)
 }

@@ -125,9 +125,9 @@ gd_lm_call <- function(call) {
 # The one crossing into Python: fit, exact solution, fitted values and history.
 # `x` and `y` have been through as_numeric_data() (once: the NA screen reads all of x).
 gd_lm_bridge <- function(x, y, predictors, responses, ..., drop_column = NULL) {
-  res <- call_core(bridge(convert = FALSE)$fit_lm(x, y, ..., drop_column = drop_column),
-                   data = list(x = x, y = y))
-  new_gd_lm(res, predictors, responses, y)
+  interruptible(call_core(bridge(convert = FALSE)$fit_lm(x, y, ..., drop_column = drop_column),
+                          data = list(x = x, y = y)),
+                function(res) new_gd_lm(res, predictors, responses, y), convert = FALSE)
 }
 
 # Coefficients in lm's layout: (Intercept) then the predictors, one column per response.

@@ -40,6 +40,8 @@ def with_warnings(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
+        global _last_result
+        _last_result = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             warnings.simplefilter("always", DivergenceWarning)
@@ -49,9 +51,25 @@ def with_warnings(function):
             if w not in ours:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         result["warnings"] = [str(w.message) for w in ours]
+        _last_result = result
         return result
 
     return wrapper
+
+
+_last_result: Optional[dict] = None
+
+
+def take_last_result() -> Optional[dict]:
+    """The result of the last call R made through :func:`with_warnings`, once.
+
+    An interrupt in R reaches Python (reticulate raises KeyboardInterrupt
+    there, and the fit returns what it has), but R may also act on it once
+    Python has returned, before R holds the result: R then takes it here.
+    """
+    global _last_result
+    result, _last_result = _last_result, None
+    return result
 
 
 def history_dict(history: History) -> dict:

@@ -243,8 +243,8 @@ def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], 
     try:
         import pyarrow.parquet as pq
         import pyarrow.types as pat
-    except ImportError:  # pragma: no cover - pyarrow is a development requirement
-        raise ImportError("reading Parquet needs pyarrow: pip install pyarrow") from None
+    except ImportError as err:  # pyarrow is an optional dependency (a development requirement)
+        raise ImportError(f"reading Parquet needs pyarrow (pip install pyarrow): {err}") from err
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist.")
     files = sorted(path.glob("*.parquet")) + sorted(path.glob("*.pq")) if path.is_dir() else [path]

@@ -157,12 +157,13 @@ def run_cli(*args):
                           timeout=600)
 
 
-def test_two_processes_give_the_single_process_answer(parquet_folder):
-    """gradlm fit FOLDER --nproc 2: torch.distributed over loopback (gloo), against one process."""
+def test_two_processes_give_the_single_process_answer(parquet_folder, tmp_path, data):
+    """gradlm fit FOLDER --nproc 2: torch.distributed over loopback (gloo), against one process;
+    rank 0 alone prints and saves the model."""
     args = ["fit", str(parquet_folder), "--target", "y1,y2", "--epochs", "150", "--lr", "0.5", "--standardize",
             "--json", "--chunk-rows", "3000"]
     one = run_cli(*args)
-    two = run_cli(*args, "--nproc", "2")
+    two = run_cli(*args, "--nproc", "2", "--save", str(tmp_path / "model.safetensors"))
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr[-3000:]
     a, b = json.loads(one.stdout), json.loads(two.stdout)
@@ -171,6 +172,11 @@ def test_two_processes_give_the_single_process_answer(parquet_folder):
     np.testing.assert_allclose(b["loss"], a["loss"], rtol=1e-12)
     np.testing.assert_allclose(b["lstsq_weight"], a["lstsq_weight"], rtol=1e-10)
     assert a["features"] == [f"x{j}" for j in range(D)] and a["targets"] == ["y1", "y2"]
+    assert len(two.stdout.strip().splitlines()) == 1  # one report, from rank 0
+    saved = gradlm.load(tmp_path / "model.safetensors")
+    assert list(saved.feature_names_in_) == a["features"] and saved.target_names_ == ["y1", "y2"]
+    np.testing.assert_array_equal(saved.coef_, b["weight"])
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # and no temporary file left
 
 
 def test_two_processes_mini_batch_reach_the_optimum(parquet_folder, data):

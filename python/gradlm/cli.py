@@ -18,6 +18,7 @@ from .distributed import is_main_process
 from .exceptions import DivergenceError
 from .io import read_csv
 from .lstsq import lstsq
+from .serialization import save
 from .streaming import CHUNK_ROWS, Stream, statistics_of, stream
 
 
@@ -81,7 +82,12 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
     ).fit(X, y, statistics=stats)
     ref = lstsq(None, None, statistics=stats) if stats is not None else lstsq(X, y)
     if not is_main_process():
-        return 0  # rank 0 alone reports
+        return 0  # rank 0 alone reports and saves
+    if getattr(args, "save", None):
+        if not hasattr(est, "feature_names_in_"):  # the names the data gave, for whoever loads it
+            est.feature_names_in_ = np.asarray(list(feature_names), dtype=object)
+        est.target_names_ = est.target_names_ or list(target_names)
+        save(est, args.save)
     history = est.history_
     if args.json:
         result = {
@@ -122,6 +128,8 @@ def _training_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float,
     )
     parser.add_argument("--every", type=int, default=None, help="print the loss every N epochs")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--save", default=None, help="save the fitted model to this file (.safetensors; "
+                                                     "gradlm.load or R's load_model read it)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,6 +66,7 @@ def test_fit_csv_feature_selection_minibatch_and_plot(tmp_path):
     (["--target", "mangoes", "--optimizer", "lbfgs"], "optimizer must be one of 'sgd', 'adam'"),
     (["--target", "mangoes", "--epochs", "0"], "epochs must be >= 1"),
     (["--target", "mangoes", "--batch-size", "0"], "batch_size must be >= 1"),
+    (["--target", "mangoes", "--nproc", "2"], "--nproc needs Parquet or .npy data"),
 ])
 def test_errors_exit_2_with_a_message(tmp_path, args, message):
     path = tmp_path / "crops.csv"

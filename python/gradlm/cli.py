@@ -165,6 +165,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.command == "fit" and args.nproc > 1 and not args.distributed:
+        if not _streamed(args.path):
+            print("gradlm: error: --nproc needs Parquet or .npy data (each process reads its own part); "
+                  "convert the CSV to Parquet.", file=sys.stderr)
+            return 2
         return _launch(argv, args.nproc)
     with warnings.catch_warnings():
         # warnings as one line each, as the command's errors are

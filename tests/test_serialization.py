@@ -138,3 +138,33 @@ def test_save_refuses_other_objects(tmp_path):
     with pytest.raises(TypeError, match="must be a gradlm.GDRegressor or gradlm.LinearModel"):
         gradlm.save({"weight": 1}, tmp_path / "x.safetensors")
     assert serialization.KINDS == ("LinearModel", "GDRegressor", "gd_lm")
+
+
+def test_files_get_the_usual_permissions(tmp_path, fitted):
+    est, _ = fitted
+    gradlm.save(est, tmp_path / "m.safetensors")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("arrays, metadata, message", [
+    ({"weight": np.ones(3), "bias": np.ones(1)}, {}, r"weight \(3,\) and bias"),
+    ({"weight": np.ones((1, 3)), "bias": np.ones(2)}, {}, "are not \\(out, in\\)"),
+    ({"weight": np.ones((1, 3)), "bias": np.ones(1), "x_mean": np.ones(2)}, {}, "x_mean has shape"),
+    ({"weight": np.ones((1, 3)), "bias": np.ones(1)}, {"feature_names": ["a"]}, "feature_names are not 3 names"),
+    ({"weight": np.ones((1, 3)), "bias": np.ones(1)}, {"schema_version": "1.0"}, "schema version '1.0'"),
+])
+def test_damaged_files_are_named_damaged(tmp_path, arrays, metadata, message):
+    path = tmp_path / "bad.safetensors"
+    serialization.write_model_file(path, arrays, {"kind": "GDRegressor", **metadata})
+    with pytest.raises(ValueError, match=message):
+        gradlm.load(path)
+
+
+def test_every_float_dtype_round_trips(tmp_path):
+    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        model = gradlm.LinearModel(3, 2, dtype=dtype)
+        gradlm.save(model, tmp_path / "m.safetensors")
+        loaded = gradlm.load(tmp_path / "m.safetensors")
+        assert loaded.weight.dtype == dtype and torch.equal(loaded.weight, model.weight)

@@ -117,6 +117,39 @@ def test_bad_data_on_disk_is_named(tmp_path, data):
         stream(tmp_path / "data.csv", target="y")
 
 
+def test_rows_are_numbered_in_the_whole_data_in_a_shard(tmp_path, data):
+    X, y = data
+    Xb = X[:1000].numpy().astype(np.float64)
+    Xb[310, 2] = np.inf
+    np.save(tmp_path / "X.npy", Xb)
+    np.save(tmp_path / "y.npy", y[:1000].numpy())
+    s = stream(tmp_path / "X.npy", target=str(tmp_path / "y.npy"), chunk_rows=100)
+    with pytest.raises(ValueError, match="the first in row 310 of"):
+        s.shard(1, 2).statistics()  # units 1, 3, 5, ...: row 310 is in unit 3
+
+
+def test_mini_batch_pools_hold_a_few_chunks_not_whole_row_groups(tmp_path, data):
+    X, y = data
+    pq.write_table(pa.table({"a": X[:, 0].numpy(), "y": y[:, 0].numpy()}), tmp_path / "big.parquet",
+                   row_group_size=N)  # one row group of all rows
+    s = stream(tmp_path / "big.parquet", target="y", chunk_rows=500)
+    seen = []
+    original = torch.cat
+
+    def recording_cat(tensors, *args, **kwargs):
+        out = original(tensors, *args, **kwargs)
+        seen.append(out.shape[0])
+        return out
+
+    torch.cat = recording_cat
+    try:
+        batches = list(s.batches(64, torch.Generator().manual_seed(0), dtype=torch.float64))
+    finally:
+        torch.cat = original
+    assert len(batches) == s.batch_count(64)
+    assert max(seen) <= 4 * 500 + 64  # four chunks and a carried remainder, never the whole row group
+
+
 def test_peak_memory_is_set_by_the_chunk_not_the_rows(tmp_path):
     """Full-batch moments of 100x more rows in the same memory (a fresh process measures its own peak)."""
     code = r"""
@@ -198,3 +231,45 @@ def test_distributed_without_a_process_group_says_how_to_launch(data):
             "gradlm.fit(gradlm.LinearModel(2, 1), X, y, epochs=1, lr=0.1, distributed=True)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_free)
     assert out.returncode != 0 and "launch with torchrun" in out.stderr
+
+
+PROCESSES = r"""
+import json, os, sys, warnings, numpy as np, torch, gradlm
+from gradlm.streaming import stream
+rank = int(os.environ["RANK"])
+X, y = gradlm.datasets.make_regression(2000, 3, seed=rank)           # each process its own shard
+Xv, yv = gradlm.datasets.make_regression(300, 3, noise=rank, seed=9)   # and its own validation data
+torch.manual_seed(rank)
+out = {}
+h = gradlm.fit(gradlm.LinearModel(3, 1), X, y, epochs=400, lr=0.05, batch_size=64, seed=rank,
+               validation=(Xv, yv), tol=1e-3, patience=3, distributed=True)
+out["stopped"] = [h.stop_reason, h.epochs_run, h.weight.tolist()]
+one_unit = stream(sys.argv[1] + "/X.npy", target=sys.argv[1] + "/y.npy", chunk_rows=10**6)  # rank 1: no data
+with warnings.catch_warnings(record=True):
+    h = gradlm.fit(gradlm.LinearModel(3, 1), one_unit, None, epochs=3, lr=0.01, batch_size=64, seed=0, tol=1e-12,
+                   distributed=True)
+out["empty_shard"] = [h.stop_reason, h.epochs_run, h.weight.tolist()]
+try:
+    gradlm.fit(gradlm.LinearModel(3, 1), one_unit, None, epochs=300, lr=50.0, batch_size=64, distributed=True)
+except gradlm.DivergenceError as err:
+    out["diverged"] = "stable below" in str(err)
+print(json.dumps(out))
+"""
+
+
+def test_processes_stop_together_and_empty_shards_finish(tmp_path, data):
+    """Different validation data per process, tol, a process with no data, a divergence: all end alike."""
+    X, y = data
+    np.save(tmp_path / "X.npy", X[:3000, :3].numpy())
+    np.save(tmp_path / "y.npy", y[:3000, :1].numpy())
+    script = tmp_path / "processes.py"
+    script.write_text(PROCESSES)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                          str(script), str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    reports = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert len(reports) == 2
+    assert reports[0] == reports[1]  # same stop, same epochs, same parameters in both processes
+    assert reports[0]["stopped"][0] == "tol" and reports[0]["stopped"][1] < 400
+    assert reports[0]["empty_shard"][1] == 3 and reports[0]["diverged"] is True

@@ -19,13 +19,15 @@ py_message <- function(e) {
 # on the way in), and on that error R finds the first bad row in its own terms
 # (counted from 1, NA named).
 call_core <- function(expr, data = NULL) {
-  tryCatch(expr, "Rcpp::exception" = function(e) {
+  python_error <- function(e) {
     msg <- py_message(e)
     if (grepl("NaN or infinite", msg, fixed = TRUE)) {
       for (name in names(data)) check_finite(data[[name]], name)
     }
     stop(msg, call. = FALSE)
-  })
+  }
+  # reticulate 1.28 signals Python errors as Rcpp::exception; later versions as python.builtin.Exception
+  tryCatch(expr, "Rcpp::exception" = python_error, "python.builtin.Exception" = python_error)
 }
 
 # An error naming the count and the first row (from 1) of NA, NaN or infinite values.
@@ -85,6 +87,7 @@ relay_warnings <- function(messages) {
 # the result is taken back from the core and finished all the same. An
 # interrupt before the core returned anything aborts, as interrupts do.
 interruptible <- function(expr, finish, convert = TRUE) {
+  bridge(convert = FALSE)$take_last_result()  # drop what an earlier call left, unconverted
   tryCatch(finish(expr), interrupt = function(e) {
     result <- bridge(convert = convert)$take_last_result()
     if (is.null(result) || inherits(result, "python.builtin.NoneType")) invokeRestart("abort")

@@ -119,7 +119,7 @@ load_model <- function(path) {
   ), class = "gd_lm")
   r <- meta[["r"]]
   if (!is.null(r)) {
-    out$terms <- stats::terms(stats::as.formula(r$formula, env = globalenv()))
+    out$terms <- stats::terms(safe_formula(r$formula, path))
     if (length(r$xlevels)) out$xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
     if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, as.character)
   }
@@ -128,3 +128,30 @@ load_model <- function(path) {
 }
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
+
+# The functions a saved formula may call: operators and the usual
+# transformations. Anything else is refused unread: a model file never runs
+# code, neither when loaded nor when predict() evaluates its formula.
+FORMULA_FUNCTIONS <- c("~", "+", "-", "*", "/", ":", "^", "(", "%in%", "cbind", "I", "log", "log1p", "log2",
+                       "log10", "exp", "sqrt", "abs", "poly", "offset", "sin", "cos", "tan", "factor",
+                       "as.numeric", "as.factor", "scale")
+
+safe_formula <- function(text, path) {
+  damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
+  expr <- tryCatch(str2lang(text), error = function(e) NULL)
+  if (!is.call(expr) || !identical(expr[[1L]], as.name("~"))) damaged("its formula is not a formula")
+  check <- function(e) {
+    if (is.call(e)) {
+      f <- e[[1L]]
+      if (!is.name(f) || !(as.character(f) %in% FORMULA_FUNCTIONS)) {
+        damaged(sprintf("its formula calls %s, which is not among the functions a saved formula may use",
+                        paste(deparse(f), collapse = "")))
+      }
+      for (a in as.list(e)[-1L]) check(a)
+    } else if (!is.name(e) && !(is.numeric(e) && length(e) == 1L)) {
+      damaged("its formula holds something other than names and numbers")
+    }
+  }
+  check(expr)
+  stats::as.formula(expr, env = globalenv())  # `~` itself evaluates nothing
+}

@@ -151,6 +151,14 @@ class SufficientStatistics:
         out.my, out.yy, out.n, out.k = self.my, self.yy, self.n, self.k
         return out
 
+    def to(self, device) -> "SufficientStatistics":
+        """The same statistics on ``device`` (float64 kept)."""
+        out = object.__new__(SufficientStatistics)
+        for key in ("mx", "my", "G", "C", "yy"):
+            setattr(out, key, getattr(self, key).to(device))
+        out.n, out.k = self.n, self.k
+        return out
+
     @property
     def std(self) -> torch.Tensor:
         """Population standard deviation of each column of ``X``."""

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import datasets
 from .estimator import GDRegressor
+from . import distributed
 from .distributed import is_main_process
 from .exceptions import DivergenceError
 from .io import read_csv
@@ -173,7 +174,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with warnings.catch_warnings():
         # warnings as one line each, as the command's errors are
         warnings.showwarning = lambda message, *rest, **kw: print(f"gradlm: warning: {message}", file=sys.stderr)
-        return _main(args)
+        status = 1
+        try:
+            status = _main(args)
+            return status
+        finally:
+            if getattr(args, "distributed", False):
+                distributed.shutdown(wait=status == 0)
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -193,11 +200,16 @@ def _main(args: argparse.Namespace) -> int:
         data = read_csv(args.path, target=args.target, features=args.features)
         return _run(args, data.X, data.y, data.feature_names, data.target_names, args.plot)
     except (ValueError, TypeError, OSError) as err:
-        print(f"gradlm: error: {err}", file=sys.stderr)
+        _error(err)
         return 2
     except DivergenceError as err:
-        print(f"gradlm: error: {err}", file=sys.stderr)
+        _error(err)
         return 1
+
+
+def _error(err: Exception) -> None:
+    if os.environ.get("RANK", "0") == "0":  # under --nproc, the processes fail alike: rank 0 says why
+        print(f"gradlm: error: {err}", file=sys.stderr)
 
 
 def _streamed(path: str) -> bool:

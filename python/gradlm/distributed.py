@@ -19,7 +19,15 @@ process's shard already. What is synchronised:
   gradient over up to ``world x batch_size`` rows: the same expected update
   as one process with that batch size, not the same sequence of batches.
   Processes whose shard is used up for the epoch contribute nothing to the
-  remaining steps.
+  remaining steps;
+- **every epoch**, the stopping decision: the validation loss is taken over
+  every process's validation rows, and a callback that stops one process
+  stops them all, so no process waits for a step the others never take.
+
+Interrupting a run started by torchrun interrupts every process (torchrun
+passes the signal on); each keeps its whole-epoch parameters, but processes
+interrupted at different steps can leave one waiting in a collective until
+torchrun stops it: rerun rather than rely on an interrupted distributed fit.
 
 Every process ends with the same parameters and History; by convention rank
 0 alone writes (``is_main_process()``): the CLI prints and saves only there.
@@ -35,6 +43,7 @@ rendezvous flags, e.g. on each of 2 nodes with 4 processes each::
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any
 
@@ -56,7 +65,21 @@ def setup(device: Any = None) -> tuple:
             )
         cuda = device is not None and torch.device(device).type == "cuda"
         dist.init_process_group(backend="nccl" if cuda else "gloo")
+        # Joined here, left here: a group still up at exit aborts the process
+        # ("terminate called without an active exception", from gloo's threads).
+        atexit.register(shutdown, wait=False)
     return dist.get_rank(), dist.get_world_size()
+
+
+def shutdown(wait: bool = True) -> None:
+    """Leave the process group; with ``wait``, once every process is done with it.
+
+    (After an error in one process, the others may never reach the barrier: don't wait then.)
+    """
+    if dist.is_available() and dist.is_initialized():
+        if wait:
+            dist.barrier()
+        dist.destroy_process_group()
 
 
 def is_main_process() -> bool:

@@ -236,6 +236,7 @@ def fit(
         n = X.shape[0]
         if distributed and batch_size is None:
             given_stats = merge_statistics(SufficientStatistics(X, y))
+            n = given_stats.n
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("validation must be a pair (X_val, y_val).")
@@ -268,7 +269,8 @@ def fit(
         callbacks=callbacks,
         progress=progress,
         on_divergence=on_divergence,
-        diagnostics=TrainingDiagnostics(X, y, statistics=given_stats, source=source),
+        diagnostics=TrainingDiagnostics(X, y, statistics=given_stats, source=source,
+                                        merge=merge_statistics if distributed else None),
         settings={
             "lr": lr,
             "batch_size": batch_size,
@@ -300,6 +302,7 @@ def fit(
     stats = None
     if gradients == "sufficient statistics":
         stats = given_stats if given_stats is not None else SufficientStatistics(X, y)
+        stats = stats.to(weight.device)  # (moments merged or streamed are taken on the CPU)
         recorder.diagnostics = TrainingDiagnostics(statistics=stats)
     # Plain SGD with closed-form gradients: the update fused into one addmm, no optimizer call.
     fused_sgd = gradients == "analytic" and opt_name == "sgd" and not (momentum or nesterov or weight_decay)
@@ -382,7 +385,14 @@ def fit(
                 if validation is not None:
                     with torch.no_grad():
                         val_loss = float(mse(model(X_val), y_val))
+                    if distributed:  # every process's validation rows, so that all stop alike
+                        sums = torch.tensor([val_loss * y_val.numel(), y_val.numel()], dtype=torch.float64,
+                                            device=weight.device)
+                        all_reduce_sum(sums)
+                        val_loss = float(sums[0] / sums[1])
                 recorder.end_epoch(epoch, epoch_loss, val_loss, model)
+                if distributed and all_reduce_max(int(recorder.stop_reason == "callback"), weight.device):
+                    recorder.stop_reason = "callback"  # a callback in any process stops them all
     except KeyboardInterrupt:
         recorder.interrupt()
 

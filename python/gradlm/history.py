@@ -287,7 +287,9 @@ class Recorder:
         weight = _to_numpy(weight).copy()
         bias = _to_numpy(bias).copy()
         if self.tol is not None and self.stop_reason == "epochs":
-            gap = self.diagnostics.optimality_gap(weight, bias) if self.diagnostics is not None else None
+            # (not for data on disk: a warning is not worth another pass over them)
+            known = self.diagnostics is not None and not self.diagnostics.streamed
+            gap = self.diagnostics.optimality_gap(weight, bias) if known else None
             warnings.warn(
                 f"training reached epochs={self.epochs} before the loss stopped improving by "
                 f"tol={self.tol:g}"

@@ -37,8 +37,8 @@ import torch
 SCHEMA_VERSION = 1
 FORMAT = "gradlm"
 KINDS = ("LinearModel", "GDRegressor", "gd_lm")
-_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
-_CODES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
+_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_CODES = {np.dtype("float16"): "F16", np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
 MAX_HEADER_BYTES = 16 << 20
 
 
@@ -52,7 +52,12 @@ def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
     for name, value in arrays.items():
         if value is None:
             continue
-        arr = np.ascontiguousarray(value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value)
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu()
+            if value.dtype == torch.bfloat16:  # NumPy has no bfloat16: stored exactly as float32
+                value = value.float()
+            value = value.numpy()
+        arr = np.ascontiguousarray(value)
         if arr.dtype not in _CODES:
             arr = arr.astype(np.float64)
         blob = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
@@ -65,6 +70,9 @@ def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # the permissions open() would give (mkstemp's are private)
         with os.fdopen(fd, "wb") as fh:
             fh.write(struct.pack("<Q", len(text)))
             fh.write(text)
@@ -105,7 +113,13 @@ def read_model_file(path: Any) -> tuple:
     meta = header.pop("__metadata__", None) if isinstance(header, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(not_ours)
-    version = int(meta.get("schema_version", "0"))
+    damaged = f"{str(path)!r} is damaged"
+    if not all(isinstance(v, str) for v in meta.values()):
+        raise ValueError(f"{damaged}: its metadata are not all strings.")
+    try:
+        version = int(meta.get("schema_version", "0"))
+    except ValueError:
+        raise ValueError(f"{damaged}: schema version {meta.get('schema_version')!r}.") from None
     if version > SCHEMA_VERSION:
         raise ValueError(f"{str(path)!r} has schema version {version}; this gradlm reads up to "
                          f"{SCHEMA_VERSION}. Upgrade gradlm to load it.")
@@ -120,10 +134,34 @@ def read_model_file(path: Any) -> tuple:
         if not 0 <= begin <= end <= len(data) or end - begin != dtype.itemsize * int(np.prod(shape)):
             raise ValueError(f"{str(path)!r} is damaged: array {name!r} does not fit the file.")
         arrays[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
-    metadata = {key: (value if key in ("format", "kind") else _json(value)) for key, value in meta.items()}
+    metadata = {key: (value if key in ("format", "kind", "dtype") else _json(value)) for key, value in meta.items()}
     if metadata.get("kind") not in KINDS or "weight" not in arrays or "bias" not in arrays:
-        raise ValueError(f"{str(path)!r} is damaged: it lacks the model's kind, weight or bias.")
+        raise ValueError(f"{damaged}: it lacks the model's kind, weight or bias.")
+    _check_shapes(arrays, metadata, damaged)
     return arrays, metadata
+
+
+def _check_shapes(arrays: dict, metadata: dict, damaged: str) -> None:
+    """The arrays and names agree: weight (out, in), bias (out,), per-feature and per-target lists."""
+    weight = arrays["weight"]
+    if weight.ndim != 2 or arrays["bias"].shape != (weight.shape[0],):
+        raise ValueError(f"{damaged}: weight {weight.shape} and bias {arrays['bias'].shape} are not (out, in) "
+                         "and (out,).")
+    n_out, n_in = weight.shape
+    expected = {"x_mean": (n_in,), "x_scale": (n_in,), "lstsq_weight": (n_out, n_in), "lstsq_bias": (n_out,)}
+    for name, shape in expected.items():
+        if name in arrays and arrays[name].shape != shape:
+            raise ValueError(f"{damaged}: {name} has shape {arrays[name].shape}, not {shape}.")
+    if "loss" in arrays and arrays["loss"].ndim != 1:
+        raise ValueError(f"{damaged}: loss is not one value per epoch.")
+    for key, count in (("feature_names", n_in), ("target_names", n_out)):
+        names = metadata.get(key)
+        if names is not None and (not isinstance(names, list) or len(names) != count
+                                  or not all(isinstance(v, str) for v in names)):
+            raise ValueError(f"{damaged}: {key} are not {count} names.")
+    for key in ("settings", "info", "r"):
+        if metadata.get(key) is not None and not isinstance(metadata[key], dict):
+            raise ValueError(f"{damaged}: {key} is not a mapping.")
 
 
 def _json(value: str) -> Any:
@@ -148,7 +186,8 @@ def save(obj: Any, path: Any) -> None:
     from .model import LinearModel
 
     if isinstance(obj, LinearModel):
-        write_model_file(path, {"weight": obj.weight, "bias": obj.bias}, {"kind": "LinearModel"})
+        dtype = str(obj.weight.dtype).replace("torch.", "")
+        write_model_file(path, {"weight": obj.weight, "bias": obj.bias}, {"kind": "LinearModel", "dtype": dtype})
         return
     if not isinstance(obj, GDRegressor):
         raise TypeError(f"obj must be a gradlm.GDRegressor or gradlm.LinearModel; got {type(obj).__name__}.")
@@ -186,7 +225,11 @@ def load(path: Any) -> Any:
     arrays, meta = read_model_file(path)
     weight, bias = arrays["weight"], arrays["bias"]
     if meta["kind"] == "LinearModel":
-        return LinearModel.from_params(weight, bias, dtype=torch.from_numpy(weight[:0]).dtype)
+        dtype = meta.get("dtype", str(weight.dtype))
+        if dtype not in ("float16", "bfloat16", "float32", "float64"):
+            raise ValueError(f"{str(path)!r} is damaged: dtype {dtype!r}.")
+        dtype = getattr(torch, dtype)
+        return LinearModel.from_params(torch.from_numpy(weight).to(dtype), torch.from_numpy(bias).to(dtype), dtype=dtype)
     info = meta.get("info") or {}
     settings = meta.get("settings") or {}
     est = GDRegressor(**{k: v for k, v in settings.items() if k in GDRegressor._param_names()})

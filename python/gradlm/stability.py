@@ -72,17 +72,29 @@ class TrainingDiagnostics:
     """
 
     def __init__(self, X: Any = None, y: Any = None, statistics: Optional[SufficientStatistics] = None,
-                 source: Any = None) -> None:
-        self._X, self._y, self._stats, self._source = X, y, statistics, source
+                 source: Any = None, merge: Any = None) -> None:
+        self._X, self._y, self._stats, self._source, self._merge = X, y, statistics, source, merge
 
     @property
     def statistics(self) -> SufficientStatistics:
-        if self._stats is None and self._source is not None:
-            self._stats = self._source.statistics()  # (a distributed process's own shard)
+        """The moments; with ``merge`` (distributed training), this process's merged with the others'.
+
+        (A collective call then: every process reaches it together, as they
+        share the losses and the decisions that lead here.)
+        """
         if self._stats is None:
-            self._stats = SufficientStatistics(torch.as_tensor(self._X), torch.as_tensor(self._y))
+            if self._source is not None:
+                local = self._source.statistics() if self._source.units else None
+            else:
+                local = SufficientStatistics(torch.as_tensor(self._X), torch.as_tensor(self._y))
+            self._stats = self._merge(local) if self._merge is not None else local
             self._X = self._y = None
         return self._stats
+
+    @property
+    def streamed(self) -> bool:
+        """The moments would need another pass over data on disk."""
+        return self._stats is None and self._source is not None
 
     def max_stable_lr(self) -> float:
         stats = self.statistics
@@ -91,7 +103,8 @@ class TrainingDiagnostics:
     def optimality_gap(self, weight: Any, bias: Any) -> float:
         """Loss of ``(weight, bias)`` minus the least-squares loss, from the moments (float64)."""
         stats = self.statistics
-        loss, _, _ = stats.loss_and_grads(torch.as_tensor(weight), torch.as_tensor(bias))
+        device = stats.G.device
+        loss, _, _ = stats.loss_and_grads(torch.as_tensor(weight).to(device), torch.as_tensor(bias).to(device))
         # The optimum's loss: (yy - C' G^+ C) / (n k), with a least-squares solve for a singular G.
         coef = torch.linalg.lstsq(stats.G.cpu(), stats.C.cpu(), driver="gelsd").solution
         best = (stats.yy.sum().cpu() - (stats.C.cpu() * coef).sum()) / (stats.n * stats.k)

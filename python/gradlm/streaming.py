@@ -10,15 +10,15 @@ divided into *units* (a Parquet row group, or ``chunk_rows`` rows of a
   after which every epoch costs O(d²) and touches no data. The result equals
   the in-memory fit's to float64 rounding.
 - **Mini-batch** SGD reads the data once per epoch. Shuffling is two-level:
-  the units are visited in a random order, and the rows of ``shuffle_units``
-  consecutive units at a time (default 4) are pooled and permuted before they
+  the units are visited in a random order, and the rows of ``shuffle_chunks``
+  consecutive chunks at a time (default 4) are pooled and permuted before they
   are cut into batches (rows left over carry into the next pool, so batches
   are full-size except the epoch's last). A batch therefore mixes rows of a
-  few units, not of the whole data set: the order is random but not a
+  few chunks, not of the whole data set: the order is random but not a
   uniform permutation of all rows, as in-memory training draws. Raise
-  ``shuffle_units`` to mix more widely, at ``shuffle_units`` chunks of memory.
+  ``shuffle_chunks`` to mix more widely, at that many chunks of memory.
 
-Peak memory is set by ``chunk_rows`` (and ``shuffle_units``), not by the
+Peak memory is set by ``chunk_rows`` (and ``shuffle_chunks``), not by the
 number of rows. (A Parquet row group is decoded in pieces of ``chunk_rows``
 rows, but its compressed bytes are read whole: write row groups of a sensible
 size, as pyarrow's default 1M rows is.)
@@ -41,7 +41,7 @@ from .analytic import SufficientStatistics
 from .validation import check_int
 
 CHUNK_ROWS = 1 << 16
-SHUFFLE_UNITS = 4
+SHUFFLE_CHUNKS = 4
 
 
 def stream(path: Any, target: Union[str, Sequence[str], Any], features: Optional[Sequence[str]] = None, *,
@@ -78,6 +78,7 @@ class Stream:
     def __init__(self, units: list, n_features: int, n_outputs: int, feature_names: Optional[list],
                  target_names: Optional[list], chunk_rows: int, description: str) -> None:
         self.units = units  # each: (reader, rows); reader(chunk_rows) yields (X, y) float64 NumPy chunks
+        self.first_rows = [int(r) for r in np.cumsum([0] + [rows for _, rows in units])[:-1]]  # for messages
         self.n_features, self.n_outputs = n_features, n_outputs
         self.feature_names, self.target_names = feature_names, target_names
         self.chunk_rows = chunk_rows
@@ -101,6 +102,7 @@ class Stream:
         """The units this process of ``world`` reads: every ``world``-th, from ``rank``."""
         out = self._copy()
         out.units = self.units[rank::world]
+        out.first_rows = self.first_rows[rank::world]
         return out
 
     def standardized(self, center: torch.Tensor, scale: torch.Tensor) -> "Stream":
@@ -117,10 +119,9 @@ class Stream:
     def chunks(self, order: Optional[Sequence[int]] = None, dtype: torch.dtype = torch.float64,
                device: Any = None) -> Iterator[tuple]:
         """``(X, y)`` tensors of at most ``chunk_rows`` rows, unit by unit (in ``order`` if given)."""
-        starts = np.concatenate([[0], np.cumsum([rows for _, rows in self.units])])
         for index in (range(len(self.units)) if order is None else order):
             reader, _ = self.units[index]
-            row = int(starts[index])
+            row = self.first_rows[index]
             for X, y in reader(self.chunk_rows):
                 X = torch.from_numpy(X)
                 y = torch.from_numpy(y)
@@ -139,28 +140,40 @@ class Stream:
         return SufficientStatistics.from_chunks(self.chunks())
 
     def batches(self, batch_size: int, generator: Optional[torch.Generator], shuffle: bool = True,
-                shuffle_units: int = SHUFFLE_UNITS, dtype: torch.dtype = torch.float32,
+                shuffle_chunks: int = SHUFFLE_CHUNKS, dtype: torch.dtype = torch.float32,
                 device: Any = None) -> Iterator[tuple]:
-        """One epoch of ``(X, y)`` mini-batches, shuffled within and across units (see the module's docstring)."""
+        """One epoch of ``(X, y)`` mini-batches, shuffled within and across chunks (see the module's docstring).
+
+        Every batch has ``batch_size`` rows but the epoch's last; there are
+        :meth:`batch_count` of them (distributed training relies on it).
+        """
         order = (torch.randperm(len(self.units), generator=generator).tolist() if shuffle
                  else list(range(len(self.units))))
-        carry: Optional[tuple] = None
-        for start in range(0, len(order), shuffle_units):
-            pool = list(self.chunks(order[start:start + shuffle_units], dtype=dtype, device=device))
-            if carry is not None:
-                pool.insert(0, carry)
+        carry: list = []
+
+        def emit(pool: list, last: bool) -> Iterator[tuple]:
+            pool = carry + pool
+            carry.clear()
             if not pool:
-                continue
+                return
             X = torch.cat([c[0] for c in pool])
             y = torch.cat([c[1] for c in pool])
             if shuffle:
                 perm = torch.randperm(X.shape[0], generator=generator).to(X.device)
                 X, y = X[perm], y[perm]
-            last = start + shuffle_units >= len(order)
             full = X.shape[0] if last else (X.shape[0] // batch_size) * batch_size
             for b in range(0, full, batch_size):
                 yield X[b:b + batch_size], y[b:b + batch_size]
-            carry = None if full == X.shape[0] else (X[full:], y[full:])
+            if full < X.shape[0]:
+                carry.append((X[full:], y[full:]))
+
+        pool: list = []
+        for chunk in self.chunks(order, dtype=dtype, device=device):
+            pool.append(chunk)
+            if len(pool) == shuffle_chunks:
+                yield from emit(pool, last=False)
+                pool = []
+        yield from emit(pool, last=True)
 
     def batch_count(self, batch_size: int) -> int:
         """Number of mini-batches in one epoch."""
@@ -184,7 +197,9 @@ def _npy_stream(path: Path, target: Any, chunk_rows: int) -> Stream:
     if X.array.ndim != 2:
         raise ValueError(f"X in {path} must be 2-D (rows, features); got shape {X.array.shape}.")
     n = X.array.shape[0]
-    if y.array.ndim not in (1, 2) or y.array.shape[0] != n:
+    if y.array.ndim not in (1, 2):
+        raise ValueError(f"y in {target} must be 1-D or 2-D (rows, outputs); got shape {y.array.shape}.")
+    if y.array.shape[0] != n:
         raise ValueError(f"X and y have different numbers of rows ({n} and {y.array.shape[0]}); "
                          "pass one target row per input row.")
     if n == 0 or X.array.shape[1] == 0:

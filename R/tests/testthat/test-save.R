@@ -38,3 +38,22 @@ test_that("linear models and matrix fits round-trip; other files are refused", {
   expect_error(save_model(list(), path), "must be a gd_lm fit, a linear_model\\(\\) or a GDRegressor")
   expect_error(load_model(c("a", "b")), "path must be one file name")
 })
+
+test_that("a model file's formula never runs code, on load or at predict", {
+  skip_if_no_gradlm()
+  ser <- reticulate::import("gradlm.serialization")
+  marker <- tempfile()
+  path <- tempfile(fileext = ".safetensors")
+  write <- function(formula) {
+    ser$write_model_file(path, list(weight = matrix(1, 1, 1), bias = array(0, 1)),
+                         list(kind = "gd_lm", feature_names = list("x"), target_names = list("y"),
+                              r = list(formula = formula)))
+  }
+  write(sprintf('{file.create("%s"); y ~ x}', marker))
+  expect_error(load_model(path), "its formula is not a formula")
+  write(sprintf('y ~ I(file.create("%s"))', marker))
+  expect_error(load_model(path), "its formula calls file.create")
+  write('y ~ log(x)')
+  expect_equal(unname(predict(load_model(path), data.frame(x = c(1, exp(2))))), c(0, 2))
+  expect_false(file.exists(marker))
+})

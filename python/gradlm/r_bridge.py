@@ -51,7 +51,9 @@ def with_warnings(function):
             if w not in ours:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         result["warnings"] = [str(w.message) for w in ours]
-        _last_result = result
+        history = result.get("history", result)
+        if history.get("stop_reason") == "interrupted":  # only then may R need it back (and it holds memory)
+            _last_result = result
         return result
 
     return wrapper

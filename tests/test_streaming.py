@@ -234,7 +234,7 @@ def test_distributed_without_a_process_group_says_how_to_launch(data):
 
 
 PROCESSES = r"""
-import json, os, sys, warnings, numpy as np, torch, gradlm
+import json, os, sys, warnings, numpy as np, torch, gradlm, gradlm.distributed
 from gradlm.streaming import stream
 rank = int(os.environ["RANK"])
 X, y = gradlm.datasets.make_regression(2000, 3, seed=rank)           # each process its own shard
@@ -255,6 +255,7 @@ except gradlm.DivergenceError as err:
     out["diverged"] = "stable below" in str(err)
 with open(sys.argv[1] + f"/report-{rank}.json", "w") as fh:  # (the processes' stdout would interleave)
     json.dump(out, fh)
+gradlm.distributed.shutdown()
 """
 
 

@@ -203,7 +203,7 @@ def main():
             "full_batch_100": median_time(lambda: gradlm_full_batch_100(Xs, ys), 3),
         }
         print(f"scaling n={size}: {results['scaling'][size]}", file=sys.stderr)
-    results["streaming"] = streaming.run(X, y, BATCH, args.quick)
+    results["streaming"] = streaming.run(X, y, BATCH, args.quick, median_time)
     results["r"] = r_benchmark(n, out_dir)
     table = markdown(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))

@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -62,16 +61,8 @@ def peak_child(n: int, folder: str) -> None:
     print(json.dumps({"peak_mb": (peak - start) / 2**20}))
 
 
-def median(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def run(X: torch.Tensor, y: torch.Tensor, batch_size: int, quick: bool) -> dict:
+def run(X: torch.Tensor, y: torch.Tensor, batch_size: int, quick: bool, median) -> dict:
+    """The cases, timed with ``median(fn, repeats)`` (run.py's ``median_time``)."""
     n, d = X.shape
     k = y.shape[1]
     out: dict = {"times": {}, "peak_mb": {}}

@@ -359,21 +359,13 @@ def fit(
     def epoch_loss_minibatch():
         if distributed:
             return epoch_loss_distributed()
-        if source is not None:
-            losses = [train_step(Xb, yb) for Xb, yb in local_batches()]
-            return float(torch.stack(losses).to(torch.float64).mean())
-        if fused_sgd:
+        if fused_sgd and source is None:
             return sgd_epoch(X, y, weight, bias, order.blocks(), batch_size, lr)
         total = torch.zeros((), dtype=torch.float64, device=weight.device)
         count = 0
-        for rows in order.blocks():
-            if isinstance(rows, slice):
-                Xblock, yblock = X[rows], y[rows]
-            else:
-                Xblock, yblock = X.index_select(0, rows), y.index_select(0, rows)
-            for start in range(0, Xblock.shape[0], batch_size):
-                total += train_step(Xblock[start : start + batch_size], yblock[start : start + batch_size])
-                count += 1
+        for Xb, yb in local_batches():
+            total += train_step(Xb, yb)
+            count += 1
         return float(total) / count
 
     try:

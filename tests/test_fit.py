@@ -114,7 +114,9 @@ def test_argument_errors_name_the_argument():
         (dict(epochs=0, lr=0.1), ValueError, "epochs must be >= 1"),
         (dict(epochs=5, lr=-1.0), ValueError, "lr must be > 0"),
         (dict(epochs=5, lr=float("nan")), ValueError, "lr must be finite"),
-        (dict(epochs=5), ValueError, "lr is required"),
+        (dict(epochs=5, lr=None), ValueError, "lr must be a number or 'auto'"),
+        (dict(epochs=5, lr="fast"), ValueError, "lr must be a number or 'auto'"),
+        (dict(epochs=5, lr=0.1, momentum=1.0), ValueError, "momentum must be below 1"),
         (dict(epochs=5, lr=0.1, batch_size=0), ValueError, "batch_size must be >= 1"),
         (dict(epochs=5, lr=0.1, optimizer="rmsprop"), ValueError, "optimizer must be one of 'sgd', 'adam'"),
         (dict(epochs=5, lr=0.1, update="auto"), ValueError, "update must be one of 'optimizer', 'manual'"),
@@ -139,21 +141,41 @@ def test_whole_number_floats_as_r_sends_them():
     assert history.epochs_run == 3 and history.settings["batch_size"] == 5
 
 
-def test_tol_and_patience_stop_and_converge():
+def test_tol_stops_once_the_coefficients_are_certified():
+    """tol is a distance to the least-squares coefficients, checked every epoch: the run stops at the first
+    epoch within it, and not before."""
     X, y = gradlm.datasets.line()
-    tol = 1e-3
-    history = gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=5000, lr=1e-3, tol=tol, patience=3)
-    assert history.converged and history.stop_reason == "tol"
-    assert history.epochs_run < 5000
-    # the last 3 epochs did not improve on the best before them by more than tol ...
-    assert np.all(history.loss[-3:] >= np.min(history.loss[:-3]) - tol)
-    # ... and the epochs before that did
-    assert np.min(history.loss[-4:]) < np.min(history.loss[:-4]) - tol
+    X64, y64 = X.double(), y.double()
+    tol = 1e-6
+    history = gradlm.fit(gradlm.LinearModel(1, 1, dtype=torch.float64), X64, y64, epochs=100_000, lr=1e-3, tol=tol)
+    assert history.converged and history.stop_reason == "converged" and history.epochs_run < 100_000
+    W, b = gradlm.lstsq(X64, y64)
+    sx, sy = X64.std(unbiased=False).item(), y64.std(unbiased=False).item()
+    unit_w, unit_b = sy / sx, sy * (1 + abs(X64.mean().item()) / sx)
+
+    def error(w, c):
+        return max(abs(w[0, 0] - W[0, 0]) / (abs(W[0, 0]) + unit_w), abs(c[0] - b[0]) / (abs(b[0]) + unit_b))
+
+    assert error(history.weight, history.bias) <= tol
+    # the parameters after the epoch before were not yet within tol (they are the last epoch's start)
+    assert error(history.weight_path[-1], history.bias_path[-1]) > tol
+    assert history.report.coef_error == pytest.approx(error(history.weight, history.bias), rel=1e-9)
+
+
+def test_patience_stops_early_and_keeps_the_best_epoch():
+    X, y = gradlm.datasets.line()
+    history = gradlm.fit(gradlm.LinearModel(1, 1), X[:40], y[:40], epochs=5000, lr=1e-3, tol=None, patience=3,
+                         validation=(X[40:], y[40:]))
+    assert history.stop_reason == "patience" and history.epochs_run < 5000
+    best = int(np.argmin(history.val_loss))
+    assert best == history.epochs_run - 4  # three epochs without improvement after the best
+    # the model goes back to the parameters after the best epoch (the start of the next one)
+    np.testing.assert_array_equal(history.weight, history.weight_path[best + 1])
 
 
 def test_running_out_of_epochs_before_tol_warns():
     X, y = gradlm.datasets.line()
-    with pytest.warns(gradlm.ConvergenceWarning, match="increase epochs or lr"):
+    with pytest.warns(gradlm.ConvergenceWarning, match=r"did not converge \(ran all 5 epochs\).*Raise epochs"):
         history = gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=5, lr=1e-4, tol=1e-9)
     assert history.stop_reason == "epochs" and not history.converged
     with warnings.catch_warnings():

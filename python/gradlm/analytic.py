@@ -134,8 +134,9 @@ class SufficientStatistics:
         out.n, out.k = n, self.k
         return out
 
-    def standardized(self, center: torch.Tensor, scale: torch.Tensor) -> "SufficientStatistics":
-        """The statistics of ``(X - center) / scale``, without another pass over ``X``.
+    def standardized(self, center: torch.Tensor, scale: torch.Tensor, y_center: Optional[torch.Tensor] = None,
+                     y_scale: Optional[torch.Tensor] = None) -> "SufficientStatistics":
+        """The statistics of ``(X - center) / scale`` (and of ``(y - y_center) / y_scale``), without another pass.
 
         >>> X = torch.tensor([[1.0], [3.0]], dtype=torch.float64)
         >>> s = SufficientStatistics(X, X).standardized(torch.tensor([2.0]), torch.tensor([1.0]))
@@ -149,6 +150,11 @@ class SufficientStatistics:
         out.G = self.G / torch.outer(scale, scale)
         out.C = self.C / scale[:, None]
         out.my, out.yy, out.n, out.k = self.my, self.yy, self.n, self.k
+        if y_scale is not None:
+            y_scale = y_scale.to(self.G)
+            out.my = (self.my - y_center.to(self.G)) / y_scale
+            out.C = out.C / y_scale[None, :]
+            out.yy = self.yy / (y_scale * y_scale)
         return out
 
     def to(self, device) -> "SufficientStatistics":
@@ -163,6 +169,17 @@ class SufficientStatistics:
     def std(self) -> torch.Tensor:
         """Population standard deviation of each column of ``X``."""
         return (self.G.diagonal() / self.n).sqrt()
+
+    def sse(self, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """The sum of squared residuals of each output at ``(weight, bias)`` (float64, shape (k,)).
+
+        >>> X = torch.tensor([[0.0], [1.0]]); y = torch.tensor([[1.0], [1.0]])
+        >>> SufficientStatistics(X, y).sse(torch.tensor([[1.0]]), torch.tensor([1.0])).tolist()
+        [1.0]
+        """
+        W = weight.to(torch.float64)
+        e = bias.to(torch.float64) + W @ self.mx - self.my
+        return (W @ self.G * W).sum(dim=1) - 2 * (W * self.C.T).sum(dim=1) + self.yy + self.n * e * e
 
     def loss_and_grads(self, weight: torch.Tensor, bias: torch.Tensor) -> tuple:
         """``(loss, dW, db)`` at ``(weight, bias)``: float64 loss, gradients in the parameters' dtype."""

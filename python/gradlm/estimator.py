@@ -9,8 +9,10 @@ import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
-from .fit import FAST_MIN_ROWS, fit
-from .lstsq import optimality_gap
+from .fit import fit
+from .lstsq import lstsq, optimality_gap
+from .plan import uses_moments
+from .report import r_squared
 from . import distributed
 from .model import LinearModel
 from .streaming import Stream
@@ -42,18 +44,27 @@ class GDRegressor(*_BASES):
 
     Parameters
     ----------
-    epochs, lr, batch_size, shuffle, optimizer, momentum, nesterov, weight_decay, tol, patience, fast, on_divergence
+    epochs, lr, momentum, tol : as in :func:`gradlm.fit`, with the same "auto" defaults
+        The step comes from the curvature of the (standardized) data, the
+        budget from the step's rate, and training stops once every
+        coefficient is certified within ``tol`` of least squares; a
+        :class:`~gradlm.ConvergenceWarning` says when it is not.
+    batch_size, shuffle, optimizer, nesterov, weight_decay, patience, fast, on_divergence
         As in :func:`gradlm.fit`.
     init : {"torch", "randn", "zeros"}
         How the model starts (see :class:`gradlm.LinearModel`).
-    standardize : bool
-        Optimise on features scaled to mean 0 and standard deviation 1 (much
-        better conditioned: larger ``lr``, fewer epochs); ``coef_`` and
-        ``intercept_`` are reported on the original scale all the same.
+    standardize : bool, default True
+        Optimise on features and targets scaled to mean 0 and standard
+        deviation 1 (in float64, from the moments): far better conditioned,
+        and free of the data's scale; ``coef_`` and ``intercept_`` are
+        reported on the original scale all the same. ``False`` trains on the
+        data as they are.
     seed : int, optional
         Seeds the initial parameters and the batch order; the global torch RNG
         is left as it was. None uses the global RNG.
-    dtype, device : the model's dtype and device (default float32 on the CPU).
+    dtype : the model's dtype; None (the default) follows the data: float32
+        for float32 data, float64 otherwise (NumPy, pandas, R and lists).
+    device : the model's device (default the CPU).
     progress : bool, optional
         A progress bar (see :func:`gradlm.fit`).
 
@@ -62,19 +73,26 @@ class GDRegressor(*_BASES):
     coef_ : ndarray (n_targets, n_features), or (n_features,) when ``y`` was 1-D
     intercept_ : ndarray (n_targets,), or a float when ``y`` was 1-D
     history_ : History (of the optimisation, on the standardized scale if ``standardize``)
+    report_ : FitReport
+        The loss beside the least-squares optimum's (on the original scale),
+        R², and whether the fit converged (certified).
+    converged_ : bool
+    lstsq_ : LeastSquares, the exact solution the fit is measured against (original scale)
+    n_iter_ : int, the epochs run
     model_ : LinearModel (on the standardized scale if ``standardize``)
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when ``X`` had column names
     target_names_ : list of str, when ``y`` had column names
     x_mean_, x_scale_ : ndarray (n_features,), the standardization (zeros and ones without it)
+    y_mean_, y_scale_ : ndarray (n_targets,), the same for the targets
 
     Examples
     --------
     >>> import gradlm
     >>> X, y = gradlm.datasets.crops()
-    >>> est = GDRegressor(epochs=500, lr=0.5, standardize=True, seed=0).fit(X, y)
-    >>> est.coef_.shape, est.intercept_.shape
-    ((2, 3), (2,))
+    >>> est = GDRegressor(seed=0).fit(X, y)
+    >>> est.coef_.shape, est.intercept_.shape, est.converged_
+    ((2, 3), (2,), True)
     >>> round(est.score(X, y), 3)
     0.999
     """
@@ -82,20 +100,20 @@ class GDRegressor(*_BASES):
     def __init__(
         self,
         *,
-        epochs: int = 1000,
-        lr: float = 0.01,
+        epochs: Any = "auto",
+        lr: Any = "auto",
         batch_size: Optional[int] = None,
         shuffle: bool = True,
         optimizer: Any = "sgd",
-        momentum: float = 0.0,
+        momentum: Any = "auto",
         nesterov: bool = False,
         weight_decay: float = 0.0,
         init: str = "torch",
-        standardize: bool = False,
+        standardize: bool = True,
         seed: Optional[int] = None,
-        tol: Optional[float] = None,
+        tol: Any = "auto",
         patience: Optional[int] = None,
-        dtype: Any = "float32",
+        dtype: Any = None,
         device: Any = None,
         progress: Optional[bool] = None,
         fast: Optional[bool] = None,
@@ -148,13 +166,13 @@ class GDRegressor(*_BASES):
             statistics: Optional[SufficientStatistics] = None) -> "GDRegressor":
         """Fit the model; ``validation=(X_val, y_val)`` is passed on to :func:`gradlm.fit`.
 
-        Full-batch training with the closed-form gradients (see ``fast`` in
-        :func:`gradlm.fit`) runs on the data's float64 moments, taken in one
-        pass without copying ``X`` (``statistics`` reuses moments already
-        taken); standardization is then applied to the moments, not the data.
-        Otherwise ``X`` is converted once to the model's dtype.
+        One pass over the data gathers their float64 moments (without copying
+        ``X``; ``statistics`` reuses moments already taken). They give the
+        standardization, the step size, the exact solution the fit is
+        certified against and, for full batch, the training itself: then ``X``
+        is never converted. Otherwise ``X`` is converted once to the model's
+        dtype (and standardized in place when the copy is its own).
         """
-        dtype = as_dtype(self.dtype)
         source = X if isinstance(X, Stream) else None
         if source is not None:
             if y is not None:
@@ -162,43 +180,36 @@ class GDRegressor(*_BASES):
             names, target_names, y_1d = source.feature_names, source.target_names, False
             # this process's part, for the moments; fit() shards the stream it is given itself
             shard = source.shard(*distributed.setup(self.device)) if self.distributed else source
+            n, data_dtype = source.n, torch.float64
         else:
             names = column_names(X) if hasattr(X, "columns") else None
             target_names = column_names(y)
             y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
-        on_moments = self.batch_size is None and (
-            self.fast or source is not None or self.distributed or (self.fast is None and len(X) >= FAST_MIN_ROWS))
-        if source is not None and not on_moments:
-            # mini-batches from disk: the standardization needs one pass of moments first
-            if self.standardize:
-                stats = self._statistics(shard, statistics)
-                mean = stats.mx
-                scale = torch.where(stats.std > 0, stats.std, torch.ones_like(stats.std))
-                source = source.standardized(mean, scale)
-            else:
-                mean = torch.zeros(source.n_features, dtype=torch.float64)
-                scale = torch.ones_like(mean)
-            data = (source, None)
-            n_features, n_targets = source.n_features, source.n_outputs
-        elif on_moments:
-            stats = self._statistics(shard if source is not None else check_X_y_view(X, y), statistics)
-            n_features, n_targets = stats.G.shape[0], stats.C.shape[1]
-            if self.standardize:
-                mean = stats.mx
-                scale = torch.where(stats.std > 0, stats.std, torch.ones_like(stats.std))
-                data = (stats.standardized(mean, scale), None)
-            else:
-                mean = torch.zeros(n_features, dtype=torch.float64)
-                scale = torch.ones_like(mean)
-                data = (stats, None)
+            X, y = check_X_y_view(X, y)  # read in place; converted below only if training needs the rows
+            n, data_dtype = X.shape[0], X.dtype
+        dtype = data_dtype if self.dtype is None else as_dtype(self.dtype)
+        on_moments = uses_moments(batch_size=self.batch_size, fast=self.fast, n=n, lr=self.lr,
+                                  statistics_given=statistics is not None, streamed=source is not None,
+                                  distributed=self.distributed)
+        stats = statistics
+        if stats is None and (on_moments or self.standardize or source is None):
+            stats = self._statistics(shard if source is not None else (X, y))
+        n_features = stats.G.shape[0] if stats is not None else source.n_features
+        n_targets = stats.C.shape[1] if stats is not None else source.n_outputs
+        center, scale, y_center, y_scale = self._standardization(stats, n_features, n_targets)
+        if on_moments:
+            data = (stats.standardized(center, scale, y_center, y_scale) if self.standardize else stats, None)
+        elif source is not None:
+            data = (source.standardized(center, scale, y_center, y_scale) if self.standardize else source, None)
         else:
-            data, mean, scale = self._convert(X, y, dtype)
-            n_features, n_targets = data[0].shape[1], data[1].shape[1]
-        mean, scale = mean.cpu(), scale.cpu()
+            data = self._convert(X, y, dtype, center, scale, y_center, y_scale)
         if validation is not None:
             X_val, y_val = validation
             X_val = check_X(X_val, n_features=n_features, dtype=torch.float64, device=self.device)
-            validation = (((X_val - mean.to(X_val.device)) / scale.to(X_val.device)).to(dtype), y_val)
+            y_val = check_y(y_val, n_rows=X_val.shape[0], n_outputs=n_targets, dtype=torch.float64,
+                            device=self.device)
+            validation = (((X_val - center.to(X_val.device)) / scale.to(X_val.device)).to(dtype),
+                          ((y_val - y_center.to(y_val.device)) / y_scale.to(y_val.device)).to(dtype))
 
         with torch.random.fork_rng(devices=[]):
             if self.seed is not None:
@@ -224,54 +235,73 @@ class GDRegressor(*_BASES):
             on_divergence=self.on_divergence,
             distributed=self.distributed,  # (moments given to fit count as merged already)
         )
-        mean, scale = mean.numpy(), scale.numpy()
-        coef = history.weight.astype(np.float64) / scale
-        intercept = history.bias.astype(np.float64) - coef @ mean
+        center, scale, y_center, y_scale = (t.cpu().numpy() for t in (center, scale, y_center, y_scale))
+        coef = history.weight.astype(np.float64) * y_scale[:, None] / scale
+        intercept = y_center + y_scale * history.bias.astype(np.float64) - coef @ center
 
         self.model_ = model
         self.history_ = history
         self.n_features_in_ = n_features
+        self.n_iter_ = history.epochs_run
         if names is not None:
             self.feature_names_in_ = np.asarray(names, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.target_names_ = target_names
-        self.x_mean_, self.x_scale_ = mean, scale
+        self.x_mean_, self.x_scale_ = center, scale
+        self.y_mean_, self.y_scale_ = y_center, y_scale
         self._y_1d = y_1d and n_targets == 1
         self.coef_ = coef[0] if self._y_1d else coef
         self.intercept_ = float(intercept[0]) if self._y_1d else intercept
+        # The report on the original scale; the verdict is the one certified in training.
+        self.report_ = self.lstsq_ = None
+        if stats is not None:
+            in_memory = source is None and not self.distributed
+            self.lstsq_ = lstsq(X if in_memory else None, y if in_memory else None, statistics=stats)
+            if history.report is not None:
+                self.report_ = history.report.on_scale_of(stats, coef, intercept, self.lstsq_)
+        self.converged_ = bool(self.report_ is not None and self.report_.converged)
         return self
 
-    def _statistics(self, data: Any, given: Optional[SufficientStatistics]) -> SufficientStatistics:
-        """The training data's moments: ``given``, or one pass over ``data`` (a Stream or an (X, y) pair),
-        merged over the processes when distributed."""
-        if given is not None:
-            return given
+    def _statistics(self, data: Any) -> SufficientStatistics:
+        """The training data's moments: one pass over ``data`` (a Stream or an (X, y) pair), merged over the
+        processes when distributed."""
         if isinstance(data, Stream):
             local = data.statistics() if data.units else None
         else:
             local = SufficientStatistics(*data)
         return distributed.merge_statistics(local) if self.distributed else local
 
-    def _convert(self, X: Any, y: Any, dtype: torch.dtype) -> tuple:
-        """``((X, y), center, scale)``: the data as tensors in the model's dtype, standardized if asked."""
+    def _standardization(self, stats: Optional[SufficientStatistics], d: int, k: int) -> tuple:
+        """``(center, scale, y_center, y_scale)`` (float64): the data's means and standard deviations when
+        ``standardize``, else zeros and ones. A constant column keeps scale 1."""
+        if not self.standardize:
+            zeros_x, zeros_y = torch.zeros(d, dtype=torch.float64), torch.zeros(k, dtype=torch.float64)
+            return zeros_x, torch.ones_like(zeros_x), zeros_y, torch.ones_like(zeros_y)
+        sx = stats.std.cpu()
+        sy = (stats.yy.cpu() / stats.n).sqrt()
+        return (stats.mx.cpu(), torch.where(sx > 0, sx, torch.ones_like(sx)), stats.my.cpu(),
+                torch.where(sy > 0, sy, torch.ones_like(sy)))
+
+    def _convert(self, X: torch.Tensor, y: torch.Tensor, dtype: torch.dtype, center: torch.Tensor,
+                 scale: torch.Tensor, y_center: torch.Tensor, y_scale: torch.Tensor) -> tuple:
+        """``(X, y)`` as tensors in the model's dtype, standardized if asked (in place when the copy is ours)."""
+        if self.standardize and dtype != torch.float64:
+            tiny, huge = torch.finfo(dtype).tiny, torch.finfo(dtype).max
+            for name, s in (("X", scale), ("y", y_scale)):
+                bad = ((s < tiny * 1e6) | (s > huge / 1e6)).nonzero()
+                if len(bad):
+                    j = int(bad[0, 0])
+                    raise ValueError(
+                        f"column {j} of {name} has standard deviation {float(s[j]):.3g}, beyond what {dtype} holds; "
+                        "pass dtype='float64' (or rescale the data).")
         Xt = check_X(X, dtype=dtype, device=self.device)
         yt = check_y(y, n_rows=Xt.shape[0], dtype=dtype, device=self.device)
         if not self.standardize:
-            zeros = torch.zeros(Xt.shape[1], dtype=torch.float64)
-            return (Xt, yt), zeros, torch.ones_like(zeros)
-        # Any centre and scale work (coefficients are mapped back with the same
-        # values), so they are taken in the data's dtype, and X is scaled in
-        # place when check_X made it a copy of its own: no float64 copy of X.
-        if self.distributed:  # every process standardizes with the same, global moments
-            stats = distributed.merge_statistics(SufficientStatistics(Xt, yt))
-            var, mean32 = (stats.std ** 2).to(dtype), stats.mx.to(dtype)
-        else:
-            var, mean32 = torch.var_mean(Xt, dim=0, correction=0)
-        scale32 = torch.where(var > 0, var.sqrt(), torch.ones_like(var))
-        Xt = Xt.sub_(mean32) if _owns(Xt, X) else Xt - mean32
-        Xt.div_(scale32)
-        return (Xt, yt), mean32.to(torch.float64), scale32.to(torch.float64)
+            return Xt, yt
+        Xt = Xt.sub_(center.to(Xt)) if _owns(Xt, X) else Xt - center.to(Xt)
+        yt = yt.sub_(y_center.to(yt)) if _owns(yt, y) else yt - y_center.to(yt)
+        return Xt.div_(scale.to(Xt)), yt.div_(y_scale.to(yt))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
@@ -303,6 +333,4 @@ class GDRegressor(*_BASES):
         y = check_y(y, n_rows=pred.shape[0], n_outputs=pred.shape[1], dtype=torch.float64).cpu().numpy()
         ss_res = ((y - pred) ** 2).sum(axis=0)
         ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
-        safe = np.where(ss_tot > 0, ss_tot, 1.0)
-        r2 = np.where(ss_tot > 0, 1 - ss_res / safe, np.where(ss_res == 0, 1.0, 0.0))
-        return float(r2.mean())
+        return float(r_squared(ss_res, ss_tot).mean())

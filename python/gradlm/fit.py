@@ -1,34 +1,29 @@
-"""The gradient-descent loops: full batch or mini-batch, torch optimizers or the tutorial's manual step."""
+"""The gradient-descent loops: full batch or mini-batch, torch optimizers or the tutorial's manual step.
+
+``fit`` is a short composition: :func:`gradlm.plan.make_plan` settles the run,
+:func:`gradlm.steps.epoch_function` gives the engine's epoch, and
+:class:`gradlm.loop.Loop` runs the epochs with its rules and builds the
+History with its report.
+"""
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Iterable, Optional, Union
 
 import torch
 
-from .analytic import SufficientStatistics, batch_loss_and_grads, sgd_epoch
-from .batches import BatchOrder
-from .history import History, Recorder
+from .distributed import all_reduce_max, all_reduce_sum, broadcast_parameters
+from .history import History
+from .loop import Loop
 from .loss import mse
-from .distributed import all_reduce_max, all_reduce_sum, broadcast_parameters, merge_statistics, setup
-from .model import LinearModel
-from .stability import TrainingDiagnostics
-from .streaming import Stream
-from .validation import check_choice, check_float, check_int, check_X_y
-
-OPTIMIZERS = ("sgd", "adam")
-UPDATES = ("optimizer", "manual")
-FAST_MIN_ROWS = 10_000
+from .plan import FAST_MIN_ROWS, make_plan  # noqa: F401 (FAST_MIN_ROWS: documented here)
+from .steps import epoch_function, manual_step
+from .validation import check_X_y
 
 
-def _optimizer(model, optimizer, *, lr, momentum, nesterov, weight_decay):
+def _optimizer(model: Any, optimizer: Any, plan: Any) -> Any:
+    """The torch optimizer of the plan (an instance is used as given, checked to hold the model's parameters)."""
     if isinstance(optimizer, torch.optim.Optimizer):
-        if lr is not None:
-            raise ValueError(
-                "lr was given together with an optimizer instance, which has its own lr; "
-                "leave lr unset (or pass optimizer='sgd')."
-            )
         mine = {id(p) for p in model.parameters()}
         theirs = {id(p) for group in optimizer.param_groups for p in group["params"]}
         if mine != theirs:
@@ -37,54 +32,30 @@ def _optimizer(model, optimizer, *, lr, momentum, nesterov, weight_decay):
                 "torch.optim.SGD(model.parameters(), ...)."
             )
         return optimizer
-    name = check_choice(optimizer, "optimizer", OPTIMIZERS)
-    if lr is None:
-        raise ValueError("lr is required; pass a learning rate such as lr=0.001.")
-    if name == "sgd":
-        if nesterov and momentum <= 0:
-            raise ValueError("nesterov=True needs momentum > 0; set momentum=0.9, say.")
-        return torch.optim.SGD(
-            model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
-        )
-    if momentum or nesterov:
-        raise ValueError("momentum and nesterov apply to optimizer='sgd' only; unset them for 'adam'.")
-    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-
-
-def _is_linear_model(model) -> bool:
-    """The closed-form gradients hold for LinearModel's own forward, not for a subclass's."""
-    return isinstance(model, LinearModel) and type(model).forward is LinearModel.forward
-
-
-def _manual_step(params, lr):
-    """The tutorial's update: ``p -= p.grad * lr`` under no_grad, then zero the gradient."""
-
-    def step():
-        with torch.no_grad():
-            for p in params:
-                p -= p.grad * lr
-                p.grad.zero_()
-
-    return step
+    s = plan.settings
+    if optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=plan.lr, momentum=plan.momentum, nesterov=s["nesterov"],
+                               weight_decay=s["weight_decay"])
+    return torch.optim.Adam(model.parameters(), lr=plan.lr, weight_decay=s["weight_decay"])
 
 
 def fit(
-    model: LinearModel,
+    model: Any,
     X: Any,
-    y: Any,
+    y: Any = None,
     *,
-    epochs: int,
-    lr: Optional[float] = None,
+    epochs: Any = "auto",
+    lr: Any = "auto",
     batch_size: Optional[int] = None,
     shuffle: bool = True,
     optimizer: Union[str, torch.optim.Optimizer] = "sgd",
-    momentum: float = 0.0,
+    momentum: Any = "auto",
     nesterov: bool = False,
     weight_decay: float = 0.0,
     update: str = "optimizer",
     seed: Optional[int] = None,
     validation: Optional[tuple] = None,
-    tol: Optional[float] = None,
+    tol: Any = "auto",
     patience: Optional[int] = None,
     callbacks: Iterable[Callable] = (),
     progress: Optional[bool] = None,
@@ -107,9 +78,17 @@ def fit(
         trains without another pass over the data.
     y : array-like (n, out)
         A 1-D ``y`` is accepted for a one-output model.
-    epochs : int
-    lr : float
-        Learning rate (leave unset when ``optimizer`` is an instance).
+    epochs : int or "auto"
+        The budget. ``"auto"``: about twice the epochs the step needs to reach
+        ``tol`` (from the Hessian's condition number; at least 100, at most
+        100,000 on the moments), 1,000 for other full-batch runs, 100 for
+        mini-batches.
+    lr : float or "auto"
+        Learning rate. ``"auto"`` (the default) chooses it from the data's
+        curvature (see :mod:`gradlm.stability`): full batch, Polyak's heavy
+        ball (with ``momentum="auto"``); mini-batch, a safe fraction of the
+        stable bound. A number keeps it, as the tutorials' loops do. Leave it
+        unset when ``optimizer`` is an instance.
     batch_size : int, optional
         None is full batch: each epoch is one step on all rows. Otherwise
         mini-batches, the last one smaller when ``n`` is not a multiple; a
@@ -118,7 +97,10 @@ def fit(
         Reshuffle the rows every epoch (mini-batch only), in the order
         ``DataLoader(..., shuffle=True)`` draws (see :mod:`gradlm.batches`).
     optimizer : {"sgd", "adam"} or torch.optim.Optimizer
-    momentum, nesterov, weight_decay : SGD settings (``weight_decay`` also for Adam).
+    momentum : float or "auto"
+        SGD (heavy-ball) momentum. ``"auto"``: chosen with ``lr="auto"`` from
+        the Hessian's condition number for full batch; 0 otherwise.
+    nesterov, weight_decay : SGD settings (``weight_decay`` also for Adam).
     update : {"optimizer", "manual"}
         ``"manual"`` is the tutorials' step: ``p -= p.grad * lr`` under
         ``torch.no_grad()``, then ``p.grad.zero_()``; plain SGD only.
@@ -127,10 +109,19 @@ def fit(
     validation : (X_val, y_val), optional
         Its loss is recorded after each epoch, and monitored by ``tol`` instead
         of the training loss.
-    tol, patience : optional
-        Stop when the monitored loss has not improved by more than ``tol`` for
-        ``patience`` epochs in a row (defaults: ``patience=5``, ``tol=0``).
-        A ConvergenceWarning says when ``epochs`` ran out first.
+    tol : float, "auto" or None
+        Certified stopping: stop when every coefficient is within ``tol`` of
+        the least-squares one, in its own units (see :mod:`gradlm.report`);
+        ``stop_reason`` is then ``"converged"``. When ``epochs`` run out first,
+        a :class:`~gradlm.ConvergenceWarning` gives the distance, the gap and
+        the fix. ``"auto"``: the dtype's tolerance (float64 1e-10, float32
+        1e-6, looser on ill-conditioned data) when ``lr`` or ``epochs`` is
+        ``"auto"``; with both given, as the tutorials' loops, no stopping rule
+        and no warning. Either way ``history.report`` holds the verdict.
+    patience : int, optional
+        Early stopping: stop when the monitored loss (the validation loss if
+        given, else the training loss) has not improved for ``patience``
+        epochs; the model goes back to the best epoch's parameters.
     callbacks : callables
         Each called with an :class:`EpochInfo` after every epoch; returning True stops.
     progress : bool, optional
@@ -145,14 +136,18 @@ def fit(
         and reproduces torch's own float32 loop, and so the tutorials' printed
         digits, bit for bit. ``update="manual"`` always runs autograd: it is
         the tutorials' step. ``history.settings["gradients"]`` says which ran.
-    on_divergence : {"raise", "warn"}
-        When the loss becomes NaN or infinite, or rises 10 epochs in a row
-        above the first epoch's, training stops and the model goes back to
-        the parameters of the last epoch with a finite loss. "raise" raises
-        :class:`~gradlm.DivergenceError` (its ``history`` holds the run), with
-        the largest stable learning rate (:func:`gradlm.suggest_lr`) in the
-        message; "warn" warns and returns the History (``stop_reason``
-        ``"diverged"``).
+    on_divergence : {"raise", "warn", "ignore"}
+        The divergence guard (see :class:`gradlm.callbacks.DivergenceGuard`):
+        a NaN or infinite loss stops training; so does a rising loss where
+        it must diverge (full-batch SGD beyond its stable bound) or, where
+        theory cannot tell (Adam, mini-batches), one rising 10 epochs in a
+        row above the first epoch's. A full-batch SGD run inside its bound is
+        never stopped, however momentum makes its loss rise. The model goes
+        back to the best parameters seen. "raise" raises
+        :class:`~gradlm.DivergenceError` (its ``history`` holds the run), its
+        message naming the cause (the step beyond its bound, or a scale the
+        dtype cannot hold) and the fix; "warn" warns and returns the History
+        (``stop_reason`` ``"diverged"``); "ignore" keeps only the NaN/Inf rule.
 
     distributed : bool
         Data-parallel training on torch.distributed, one process per worker
@@ -167,9 +162,19 @@ def fit(
     Returns
     -------
     History
+        With ``history.report`` (:class:`~gradlm.report.FitReport`): the loss
+        beside the optimum's, R², converged (certified) and why it stopped.
 
     Examples
     --------
+    By default the step comes from the data and training stops when certified:
+
+    >>> import gradlm
+    >>> X, y = gradlm.datasets.crops()
+    >>> h = gradlm.fit(gradlm.LinearModel(3, 2, dtype=torch.float64), X.double(), y.double())
+    >>> h.converged, h.stop_reason
+    (True, 'converged')
+
     The nn.Linear tutorial, epoch by epoch:
 
     >>> import torch, gradlm
@@ -179,200 +184,35 @@ def fit(
     >>> print(f"{history.loss[0]:.4f} {history.loss[-1]:.4f}")
     3057.2168 21.0585
     """
-    if not isinstance(model, torch.nn.Module) or not hasattr(model, "weight") or not hasattr(model, "bias"):
-        raise TypeError(f"model must be a gradlm.LinearModel; got {type(model).__name__}.")
-    update = check_choice(update, "update", UPDATES)
-    lr = check_float(lr, "lr", positive=True, allow_none=True)
-    momentum = check_float(momentum, "momentum", nonnegative=True)
-    weight_decay = check_float(weight_decay, "weight_decay", nonnegative=True)
-    batch_size = check_int(batch_size, "batch_size", allow_none=True)
-    seed = check_int(seed, "seed", minimum=0, allow_none=True)
+    plan = make_plan(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
+                     optimizer=optimizer, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+                     update=update, seed=seed, tol=tol, patience=patience, fast=fast, on_divergence=on_divergence,
+                     distributed=distributed)
     weight, bias = model.weight, model.bias
-    like = {"dtype": weight.dtype, "device": weight.device}
-    n_out, n_in = weight.shape
-    given_stats = X if isinstance(X, SufficientStatistics) else None
-    source = X if isinstance(X, Stream) else None
-    rank, world = setup(weight.device) if distributed else (0, 1)
-    if distributed and (update != "optimizer" or fast is False or not _is_linear_model(model)):
-        raise ValueError(
-            "distributed=True uses the closed-form gradients: pass a gradlm.LinearModel, "
-            "update='optimizer', and leave fast unset."
-        )
-    if source is not None:
-        if y is not None:
-            raise ValueError("with a Stream as X, pass y=None: the stream holds the targets.")
-        if source.n_features != n_in or source.n_outputs != n_out:
-            raise ValueError(
-                f"the stream has {source.n_features} feature(s) and {source.n_outputs} output(s); "
-                f"the model is gradlm.LinearModel({n_in}, {n_out})."
-            )
-        if distributed:
-            source = source.shard(rank, world)
-        if batch_size is None:
-            if update != "optimizer" or fast is False or not _is_linear_model(model):
-                raise ValueError(
-                    "a Stream trains full batch on its sufficient statistics: pass a gradlm.LinearModel, "
-                    "update='optimizer', and leave fast unset (or give batch_size for mini-batches)."
-                )
-            local = source.statistics() if source.units else None
-            given_stats = merge_statistics(local) if distributed else local
-            n = given_stats.n
-        else:
-            n = source.n
-    elif given_stats is not None:
-        if y is not None or batch_size is not None or update != "optimizer" or fast is False:
-            raise ValueError(
-                "SufficientStatistics in place of X train full batch with the closed-form gradients: "
-                "pass y=None and leave batch_size, update and fast unset."
-            )
-        if not _is_linear_model(model) or given_stats.G.shape[0] != n_in or given_stats.C.shape[1] != n_out:
-            raise ValueError(
-                f"the statistics are of {given_stats.G.shape[0]} feature(s) and {given_stats.C.shape[1]} "
-                f"output(s); the model needs a gradlm.LinearModel({n_in}, {n_out}) with its own forward."
-            )
-        n = given_stats.n
-    else:
-        X, y = check_X_y(X, y, n_features=n_in, n_outputs=n_out, **like)
-        n = X.shape[0]
-        if distributed and batch_size is None:
-            given_stats = merge_statistics(SufficientStatistics(X, y))
-            n = given_stats.n
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("validation must be a pair (X_val, y_val).")
-        X_val, y_val = check_X_y(*validation, n_features=n_in, n_outputs=n_out, **like)
-
+        X_val, y_val = check_X_y(*validation, n_features=weight.shape[1], n_outputs=weight.shape[0],
+                                 dtype=weight.dtype, device=weight.device)
     if update == "manual":
-        if not isinstance(optimizer, str) or optimizer != "sgd" or momentum or nesterov or weight_decay:
-            raise ValueError(
-                "update='manual' is plain SGD; leave optimizer='sgd' and momentum, nesterov, "
-                "weight_decay unset."
-            )
-        if lr is None:
-            raise ValueError("lr is required; pass a learning rate such as lr=0.001.")
-        params = [weight, bias]
-        for p in params:
+        for p in (weight, bias):
             p.grad = None
-        step = _manual_step(params, lr)
-        zero_grad = lambda: None  # noqa: E731 (the manual step zeroes after updating)
-        opt_name = "manual"
+        step, zero_grad = manual_step([weight, bias], plan.lr), (lambda: None)  # it zeroes after updating
     else:
-        opt = _optimizer(model, optimizer, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+        opt = _optimizer(model, optimizer, plan)
         step, zero_grad = opt.step, opt.zero_grad
-        opt_name = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
-        lr = lr if lr is not None else opt.param_groups[0].get("lr")
-
-    recorder = Recorder(
-        epochs=epochs,
-        tol=tol,
-        patience=patience,
-        callbacks=callbacks,
-        progress=progress,
-        on_divergence=on_divergence,
-        diagnostics=TrainingDiagnostics(X, y, statistics=given_stats, source=source,
-                                        merge=merge_statistics if distributed else None),
-        settings={
-            "lr": lr,
-            "batch_size": batch_size,
-            "shuffle": bool(shuffle),
-            "optimizer": opt_name,
-            "momentum": momentum,
-            "nesterov": bool(nesterov),
-            "weight_decay": weight_decay,
-            "seed": seed,
-            "n": n,
-        },
-    )
+        if plan.lr is None:
+            plan.lr = plan.settings["lr"] = opt.param_groups[0].get("lr")
     if distributed:
-        recorder.settings["processes"] = world
-        if batch_size is not None:  # n is this process's shard; the record says the whole
-            total = torch.tensor([float(n)], dtype=torch.float64, device=weight.device)
-            recorder.settings["n"] = int(all_reduce_sum(total).item())
         broadcast_parameters(model)
-    order = None
-    if batch_size is not None and source is None:
-        order = BatchOrder(n, batch_size, bool(shuffle), seed, device=X.device)
-    generator = None if seed is None else torch.Generator().manual_seed(seed)
-    gradients = "autograd"
-    if fast is None:
-        fast = given_stats is not None or distributed or n >= FAST_MIN_ROWS
-    if fast and update == "optimizer" and _is_linear_model(model):
-        gradients = "analytic" if batch_size is not None else "sufficient statistics"
-    recorder.settings["gradients"] = gradients
-    stats = None
-    if gradients == "sufficient statistics":
-        stats = given_stats if given_stats is not None else SufficientStatistics(X, y)
-        stats = stats.to(weight.device)  # (moments merged or streamed are taken on the CPU)
-        recorder.diagnostics = TrainingDiagnostics(statistics=stats)
-    # Plain SGD with closed-form gradients: the update fused into one addmm, no optimizer call.
-    fused_sgd = gradients == "analytic" and opt_name == "sgd" and not (momentum or nesterov or weight_decay)
-
-    def train_step(Xb, yb):
-        if gradients == "autograd":
-            loss = mse(model(Xb), yb)
-            zero_grad()
-            loss.backward()
-            step()
-            return loss.detach()
-        if stats is not None:
-            loss, weight.grad, bias.grad = stats.loss_and_grads(weight.detach(), bias.detach())
-            step()
-            return loss
-        loss, weight.grad, bias.grad = batch_loss_and_grads(Xb, yb, weight, bias)
-        step()
-        return loss
-
-    def local_batches():
-        if source is not None:
-            yield from source.batches(batch_size, generator, bool(shuffle), **like)
-            return
-        for rows in order.blocks():
-            if isinstance(rows, slice):
-                Xblock, yblock = X[rows], y[rows]
-            else:
-                Xblock, yblock = X.index_select(0, rows), y.index_select(0, rows)
-            for start in range(0, Xblock.shape[0], batch_size):
-                yield Xblock[start : start + batch_size], yblock[start : start + batch_size]
-
-    def epoch_loss_distributed():
-        """One epoch of steps on the mean gradient over every process's batch (see gradlm.distributed)."""
-        steps = all_reduce_max(math.ceil(n / batch_size), device=weight.device)
-        batches = local_batches()
-        sizes = (n_out * n_in, n_out)
-        losses = []
-        for _ in range(steps):
-            batch = next(batches, None)
-            sums = torch.zeros(sizes[0] + sizes[1] + 2, dtype=torch.float64, device=weight.device)
-            if batch is not None:
-                loss, dW, db = batch_loss_and_grads(batch[0], batch[1], weight.detach(), bias.detach())
-                m = batch[1].numel()
-                sums[: sizes[0]] = dW.reshape(-1) * m
-                sums[sizes[0] : -2] = db * m
-                sums[-2], sums[-1] = loss * m, m
-            all_reduce_sum(sums)
-            weight.grad = (sums[: sizes[0]] / sums[-1]).reshape(weight.shape).to(weight.dtype)
-            bias.grad = (sums[sizes[0] : -2] / sums[-1]).to(bias.dtype)
-            step()
-            losses.append(sums[-2] / sums[-1])
-        return float(torch.stack(losses).mean())
-
-    def epoch_loss_minibatch():
-        if distributed:
-            return epoch_loss_distributed()
-        if fused_sgd and source is None:
-            return sgd_epoch(X, y, weight, bias, order.blocks(), batch_size, lr)
-        total = torch.zeros((), dtype=torch.float64, device=weight.device)
-        count = 0
-        for Xb, yb in local_batches():
-            total += train_step(Xb, yb)
-            count += 1
-        return float(total) / count
-
+    loop = Loop(plan, dtype=weight.dtype, like=weight, patience=patience, callbacks=callbacks, progress=progress,
+                model=model)
+    epoch_loss = epoch_function(plan, model, step, zero_grad, shuffle=shuffle, seed=plan.settings["seed"])
     try:
-        with torch.set_grad_enabled(gradients == "autograd"):
-            for epoch in recorder:
-                recorder.start_epoch(weight, bias)
-                epoch_loss = float(train_step(X, y)) if batch_size is None else epoch_loss_minibatch()
+        with torch.set_grad_enabled(plan.engine == "autograd"):
+            for epoch in loop:
+                loop.start_epoch(weight, bias)
+                loss = epoch_loss()
                 val_loss = None
                 if validation is not None:
                     with torch.no_grad():
@@ -382,15 +222,15 @@ def fit(
                                             device=weight.device)
                         all_reduce_sum(sums)
                         val_loss = float(sums[0] / sums[1])
-                recorder.end_epoch(epoch, epoch_loss, val_loss, model)
-                if distributed and all_reduce_max(int(recorder.stop_reason == "callback"), weight.device):
-                    recorder.stop_reason = "callback"  # a callback in any process stops them all
+                loop.end_epoch(epoch, loss, val_loss, (weight, bias))
+                if distributed and all_reduce_max(int(loop.stop_reason == "callback"), weight.device):
+                    loop.stop_reason = "callback"  # a callback in any process stops them all
     except KeyboardInterrupt:
-        recorder.interrupt()
+        loop.interrupt()
 
     def restore(w, b):
         with torch.no_grad():
             weight.copy_(w)
             bias.copy_(b)
 
-    return recorder.history(weight, bias, restore=restore)
+    return loop.finish(weight, bias, restore=restore)

@@ -15,8 +15,9 @@ from typing import Any, Callable, Iterable, Optional
 import numpy as np
 import torch
 
-from .history import History, Recorder
-from .stability import TrainingDiagnostics
+from .history import History
+from .loop import Loop
+from .plan import numpy_plan
 from .validation import check_choice, check_float, check_int, check_X_y
 
 NUMPY_INITS = ("randn", "zeros")
@@ -75,6 +76,7 @@ def numpy_gd(
         Seeds the start and the batch order.
     batch_size, shuffle : as in :func:`gradlm.fit` (the order is NumPy's).
     dtype : NumPy float dtype, default float64 (NumPy's own default).
+    tol, patience : as in :func:`gradlm.fit` (no stopping rule by default).
     on_divergence : as in :func:`gradlm.fit`; interrupts too are handled as there.
 
     Examples
@@ -109,20 +111,14 @@ def numpy_gd(
     weight = np.array(weight, dtype=np_dtype).reshape(n_out, n_in)
     bias = np.array(bias, dtype=np_dtype).reshape(n_out)
 
-    recorder = Recorder(
-        epochs=epochs,
-        tol=tol,
-        patience=patience,
-        callbacks=callbacks,
-        progress=progress,
-        on_divergence=on_divergence,
-        diagnostics=TrainingDiagnostics(Xt, yt),
-        settings={"lr": lr, "batch_size": batch_size, "shuffle": bool(shuffle), "optimizer": "numpy", "seed": seed, "n": n},
-    )
+    plan = numpy_plan(Xt, yt, epochs=epochs, lr=lr, batch_size=batch_size, tol=tol, on_divergence=on_divergence,
+                      settings={"lr": lr, "shuffle": bool(shuffle), "optimizer": "numpy", "seed": seed, "n": n,
+                                "patience": patience})
+    loop = Loop(plan, dtype=torch_dtype, patience=patience, callbacks=callbacks, progress=progress)
     lr = np_dtype.type(lr)
     try:
-        for epoch in recorder:
-            recorder.start_epoch(weight, bias)
+        for epoch in loop:
+            loop.start_epoch(weight, bias)
             if batch_size is None:
                 loss, dW, db = gradients(X, y, weight, bias)
                 weight -= lr * dW
@@ -138,12 +134,12 @@ def numpy_gd(
                     bias -= lr * db
                     losses.append(float(loss))
                 epoch_loss = float(np.mean(losses))
-            recorder.end_epoch(epoch, epoch_loss, None, None)
+            loop.end_epoch(epoch, epoch_loss, None, (weight, bias))
     except KeyboardInterrupt:
-        recorder.interrupt()
+        loop.interrupt()
 
     def restore(w, b):
         weight[...] = w
         bias[...] = b
 
-    return recorder.history(weight, bias, restore=restore)
+    return loop.finish(weight, bias, restore=restore)

@@ -20,7 +20,6 @@ from .estimator import GDRegressor
 from .exceptions import ConvergenceWarning, DivergenceWarning
 from .history import History
 from .analytic import SufficientStatistics
-from .lstsq import lstsq
 from .validation import check_X_y_view
 from .validation import check_X
 
@@ -87,6 +86,7 @@ def history_dict(history: History) -> dict:
         "stop_reason": history.stop_reason,
         "converged": history.converged,
         "settings": dict(history.settings),
+        "report": None if history.report is None else history.report.to_dict(),
     }
 
 
@@ -103,10 +103,10 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
 
     >>> import numpy as np, gradlm
     >>> X, y = gradlm.datasets.crops()
-    >>> out = fit_lm(X.numpy(), y.numpy(), epochs=5, lr=0.5, standardize=True, seed=0)
-    >>> out["coef"].shape, out["lstsq_weight"].shape, out["fitted"].shape
-    ((2, 3), (2, 3), (15, 2))
-    >>> fit_lm(X.numpy(), y.numpy()[:, 0], epochs=5)["residuals"].shape
+    >>> out = fit_lm(X.numpy(), y.numpy(), seed=0)
+    >>> out["coef"].shape, out["lstsq_weight"].shape, out["fitted"].shape, out["report"]["converged"]
+    ((2, 3), (2, 3), (15, 2), True)
+    >>> fit_lm(X.numpy(), y.numpy()[:, 0], epochs=5, lr=0.5)["residuals"].shape
     (15,)
     """
     if drop_column is not None:
@@ -114,28 +114,26 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         X = X[:, keep[0] : keep[-1] + 1] if keep == list(range(keep[0], keep[-1] + 1)) else X[:, keep]
     X64, y64 = (t.to(torch.float64) for t in check_X_y_view(X, y))  # no copy of R's float64 data
     stats = SufficientStatistics(X64, y64)
-    exact = lstsq(X64, y64, statistics=stats)
     est = GDRegressor(**params).fit(X64, y64, validation=validation, statistics=stats)
+    exact = est.lstsq_
     coef = np.atleast_2d(est.coef_)
     intercept = np.atleast_1d(est.intercept_)
     # Computed as (k, n) and returned transposed, in R's column-major layout:
     # reticulate copies such an array once into R, a row-major one twice.
     fitted = torch.addmm(torch.from_numpy(intercept)[:, None], torch.from_numpy(coef), X64.T).T
     residuals = (y64.T - fitted.T).T
-    n_k = residuals.numel()
-    ss_res = torch.stack([column @ column for column in residuals.T])  # no n x k temporary
-    lstsq_loss, _, _ = stats.loss_and_grads(torch.from_numpy(exact.weight), torch.from_numpy(exact.bias))
-    ss_tot = stats.yy  # per output, about the mean
+    report = est.report_
     return {
         "coef": coef,
         "intercept": intercept,
         "lstsq_weight": exact.weight,
         "lstsq_bias": exact.bias,
-        "loss": float(ss_res.sum() / n_k),
-        "lstsq_loss": float(lstsq_loss),
+        "loss": report.loss,
+        "lstsq_loss": report.optimum_loss,
+        "report": report.to_dict(),
         "fitted": per_row(fitted),
         "residuals": per_row(residuals),
-        "r_squared": (1 - ss_res / torch.where(ss_tot > 0, ss_tot, torch.nan)).numpy(),
+        "r_squared": np.asarray(report.r_squared),
         "rank": rank(stats),
         "x_mean": est.x_mean_,
         "x_scale": est.x_scale_,

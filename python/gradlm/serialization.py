@@ -148,7 +148,8 @@ def _check_shapes(arrays: dict, metadata: dict, damaged: str) -> None:
         raise ValueError(f"{damaged}: weight {weight.shape} and bias {arrays['bias'].shape} are not (out, in) "
                          "and (out,).")
     n_out, n_in = weight.shape
-    expected = {"x_mean": (n_in,), "x_scale": (n_in,), "lstsq_weight": (n_out, n_in), "lstsq_bias": (n_out,)}
+    expected = {"x_mean": (n_in,), "x_scale": (n_in,), "y_mean": (n_out,), "y_scale": (n_out,),
+                "lstsq_weight": (n_out, n_in), "lstsq_bias": (n_out,)}
     for name, shape in expected.items():
         if name in arrays and arrays[name].shape != shape:
             raise ValueError(f"{damaged}: {name} has shape {arrays[name].shape}, not {shape}.")
@@ -198,7 +199,8 @@ def save(obj: Any, path: Any) -> None:
     write_model_file(
         path,
         {"weight": np.atleast_2d(obj.coef_), "bias": np.atleast_1d(obj.intercept_), "x_mean": obj.x_mean_,
-         "x_scale": obj.x_scale_, "loss": history.loss if history is not None else None},
+         "x_scale": obj.x_scale_, "y_mean": getattr(obj, "y_mean_", None), "y_scale": getattr(obj, "y_scale_", None),
+         "loss": history.loss if history is not None else None},
         {
             "kind": "GDRegressor",
             "feature_names": None if names is None else [str(n) for n in names],
@@ -206,7 +208,8 @@ def save(obj: Any, path: Any) -> None:
             "settings": {k: v for k, v in obj.get_params().items() if _plain(v)},
             "info": {"one_target": bool(obj._y_1d), "n_features": int(obj.n_features_in_),
                      "stop_reason": history.stop_reason if history is not None else None,
-                     "training": _plain_dict(history.settings) if history is not None else None},
+                     "training": _plain_dict(history.settings) if history is not None else None,
+                     "report": _report_dict(getattr(obj, "report_", None))},
         },
     )
 
@@ -244,15 +247,45 @@ def load(path: Any) -> Any:
     if meta.get("feature_names"):
         est.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
     est.target_names_ = meta.get("target_names")
-    est.x_mean_, est.x_scale_ = mean, scale
+    y_mean = arrays.get("y_mean", np.zeros(n_out))
+    y_scale = arrays.get("y_scale", np.ones(n_out))
+    est.x_mean_, est.x_scale_, est.y_mean_, est.y_scale_ = mean, scale, y_mean, y_scale
     # the trained model, on the standardized scale it was trained on
-    est.model_ = LinearModel.from_params(weight * scale, bias + weight @ mean, dtype=torch.float64)
+    trained_w = weight * scale / y_scale[:, None]
+    trained_b = (bias + weight @ mean - y_mean) / y_scale
+    est.model_ = LinearModel.from_params(trained_w, trained_b, dtype=torch.float64)
+    report = _report_from(info.get("report"))
+    est.report_, est.converged_ = report, bool(report is not None and report.converged)
     loss = arrays.get("loss")
     est.history_ = None if loss is None else History(
         loss=loss.astype(np.float64), weight_path=np.empty((0, n_out, n_in)), bias_path=np.empty((0, n_out)),
-        weight=weight * scale, bias=bias + weight @ mean, stop_reason=info.get("stop_reason") or "epochs",
+        weight=trained_w, bias=trained_b, stop_reason=info.get("stop_reason") or "epochs",
         settings=info.get("training") or {})
+    est.n_iter_ = 0 if loss is None else len(loss)
     return est
+
+
+def _report_dict(report: Any) -> Optional[dict]:
+    if report is None:
+        return None
+    out = {k: v for k, v in report.to_dict().items() if k != "verdict"}
+    return {k: (v if _plain(v) or k == "r_squared" else None) for k, v in out.items()}
+
+
+def _report_from(data: Any) -> Any:
+    """A saved FitReport back; None when absent or not of the expected fields (files are data, never code)."""
+    from dataclasses import fields
+
+    from .report import FitReport
+
+    if not isinstance(data, dict):
+        return None
+    names = {f.name for f in fields(FitReport)}
+    if set(data) != names or not all(_plain(v) for k, v in data.items() if k != "r_squared"):
+        return None
+    if not isinstance(data["r_squared"], list) or not all(isinstance(v, (int, float)) for v in data["r_squared"]):
+        return None
+    return FitReport(**data)
 
 
 def _plain(value: Any) -> bool:

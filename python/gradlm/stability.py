@@ -1,31 +1,50 @@
-"""The largest stable learning rate of full-batch gradient descent on the MSE.
+"""Step sizes from the curvature of the MSE: the stable bound, and the step size chosen by ``lr="auto"``.
 
 For ``L = sum((X W' + b - y)^2) / (n k)``, each output's parameters ``[w, b]``
-see the Hessian ``2 / (n k) * A'A`` with ``A = [X, 1]``. Gradient descent on a
-quadratic converges exactly when ``lr < 2 / lambda_max`` of its Hessian, that
-is when
+see the Hessian ``H = 2 / k * M``, with ``M = A'A / n`` the second-moment
+matrix of the rows ``A = [x, 1]``:
 
-    lr < k / lambda_max(M),     M = A'A / n = [[X'X / n, mean(X)'], [mean(X), 1]],
+    M = [[X'X / n, mean(X)'], [mean(X), 1]].
 
-the second-moment matrix of the rows ``[x, 1]``. At the bound the iterates
-oscillate without settling; the fastest rate for plain GD is
-``2 / (lambda_max + lambda_min)``, somewhat below it. Momentum raises the
-bound (heavy ball: ``2 (1 + momentum) / lambda_max``); for Adam or mini-batch
-SGD it is a reference point, not a guarantee.
+The moments (:class:`~gradlm.analytic.SufficientStatistics`) give ``M``, so its
+extreme eigenvalues ``lambda_max`` and ``lambda_min`` (the smallest one above
+the rank tolerance) cost O(d^3) once, for any number of rows. From them:
+
+- **stability**: full-batch gradient descent with heavy-ball momentum ``beta``
+  (``torch.optim.SGD(momentum=beta)``; 0 for plain GD) converges exactly when
+  ``lr < 2 (1 + beta) / lambda_max(H)``; :func:`suggest_lr` gives the bound
+  for plain GD.
+- **the automatic step** (``lr="auto"``, full batch): Polyak's heavy ball with
+  ``kappa = lambda_max / lambda_min``,
+
+      beta = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2,
+      lr = (1 + sqrt(beta))^2 / lambda_max(H),
+
+  whose error shrinks by ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1)`` an epoch
+  (plain GD: ``(kappa - 1) / (kappa + 1)``): about ``sqrt(kappa)`` epochs,
+  not ``kappa``, per factor of e. The pair is always inside the stable bound;
+  an underestimated ``lambda_min`` only slows it.
+- **mini-batches** (``lr="auto"``, ``batch_size=B``): plain SGD at
+  ``lr = 1 / (lambda_max(H) + tr(H) / B)``, a safe fraction of the bound
+  (each batch's curvature exceeds the whole data's by about ``tr(H) / B``).
+- **Adam** (``lr="auto"``): one hundredth of the parameters' natural scale
+  (``sd(y) / sd(x)``), as Adam's steps are about ``lr`` per coordinate.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
+import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
 from .validation import as_float_view, check_int, check_X
 
 
-def max_stable_lr(statistics: SufficientStatistics, n_outputs: int) -> float:
-    """``k / lambda_max(M)`` from the data's moments (see the module's docstring)."""
+def second_moments(statistics: SufficientStatistics) -> torch.Tensor:
+    """``M = A'A / n`` for the rows ``A = [x, 1]`` (float64, on the CPU)."""
     d = statistics.G.shape[0]
     M = torch.empty(d + 1, d + 1, dtype=torch.float64)
     mx = statistics.mx.cpu()
@@ -33,7 +52,83 @@ def max_stable_lr(statistics: SufficientStatistics, n_outputs: int) -> float:
     M[:d, d] = mx
     M[d, :d] = mx
     M[d, d] = 1.0
-    return float(n_outputs / torch.linalg.eigvalsh(M)[-1])
+    return M
+
+
+class Curvature:
+    """The extreme eigenvalues of the MSE's Hessian, from the data's moments.
+
+    >>> import gradlm
+    >>> X, y = gradlm.datasets.crops()
+    >>> c = Curvature(SufficientStatistics(X, y))
+    >>> c.condition_number > 1e3, c.rank
+    (True, 4)
+    >>> lr, beta = c.heavy_ball()
+    >>> lr < c.max_stable_lr(beta)
+    True
+    """
+
+    def __init__(self, statistics: SufficientStatistics, n_outputs: Optional[int] = None) -> None:
+        k = statistics.k if n_outputs is None else n_outputs
+        M = second_moments(statistics)
+        # Scaled to unit diagonal to decide the rank (columns may differ by 1e9 in
+        # scale); the eigenvalues themselves are those of M.
+        scale = M.diagonal().sqrt()
+        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        scaled = torch.linalg.eigvalsh(M / torch.outer(scale, scale))
+        eig = torch.linalg.eigvalsh(M)
+        eps = torch.finfo(torch.float64).eps
+        self.rank = max(int((scaled > scaled[-1] * M.shape[0] * eps * 10).sum()), 1)
+        self.n_outputs = max(int(k), 1)
+        self.largest = 2.0 / self.n_outputs * float(eig[-1])
+        # the smallest eigenvalue on the Hessian's range (its null space never moves)
+        self.smallest = 2.0 / self.n_outputs * max(float(eig[len(eig) - self.rank]), float(eig[-1]) * eps)
+        self.trace = 2.0 / self.n_outputs * float(M.diagonal().sum())
+
+    @property
+    def condition_number(self) -> float:
+        """``lambda_max / lambda_min`` of the Hessian (over its range)."""
+        return self.largest / self.smallest
+
+    def max_stable_lr(self, momentum: float = 0.0) -> float:
+        """The largest lr at which full-batch SGD with heavy-ball ``momentum`` converges."""
+        return 2.0 * (1.0 + momentum) / self.largest
+
+    def heavy_ball(self) -> tuple:
+        """``(lr, momentum)``: Polyak's optimal heavy-ball pair (see the module's docstring)."""
+        root = math.sqrt(self.condition_number)
+        beta = ((root - 1.0) / (root + 1.0)) ** 2
+        return (1.0 + math.sqrt(beta)) ** 2 / self.largest, beta
+
+    def mini_batch_lr(self, batch_size: int) -> float:
+        """A safe plain-SGD step for batches of ``batch_size`` rows."""
+        return 1.0 / (self.largest + self.trace / batch_size)
+
+    def rate(self, lr: float, momentum: float = 0.0) -> float:
+        """The factor by which full-batch SGD's error shrinks each epoch (>= 1: no convergence).
+
+        The spectral radius of the heavy-ball iteration, the largest over the
+        Hessian's extreme eigenvalues (where it peaks).
+        """
+        worst = 0.0
+        for lam in (self.smallest, self.largest):
+            roots = np.roots([1.0, -(1.0 + momentum - lr * lam), momentum])
+            worst = max(worst, float(np.abs(roots).max()))
+        return worst
+
+    def epochs_needed(self, lr: float, momentum: float, tol: float) -> Optional[int]:
+        """About how many full-batch epochs shrink the error by ``tol`` (None: never)."""
+        rho = self.rate(lr, momentum)
+        if rho >= 1.0:
+            return None
+        if rho <= 0.0:
+            return 1
+        return int(math.ceil(math.log(tol) / math.log(rho)))
+
+
+def max_stable_lr(statistics: SufficientStatistics, n_outputs: int) -> float:
+    """``2 / lambda_max`` of the Hessian from the data's moments (see the module's docstring)."""
+    return Curvature(statistics, n_outputs).max_stable_lr()
 
 
 def suggest_lr(X: Any, n_outputs: int = 1, standardize: bool = False) -> float:
@@ -43,7 +138,8 @@ def suggest_lr(X: Any, n_outputs: int = 1, standardize: bool = False) -> float:
     ``standardize=True``, the bound for the standardized inputs that
     ``GDRegressor(standardize=True)`` trains on. ``X`` may also be a
     :class:`~gradlm.analytic.SufficientStatistics`. Train somewhat below it:
-    at the bound the loss oscillates.
+    at the bound the loss oscillates. (``lr="auto"``, the default, chooses the
+    step itself; see :mod:`gradlm.stability`.)
 
     >>> import gradlm
     >>> X, y = gradlm.datasets.crops()
@@ -62,50 +158,3 @@ def suggest_lr(X: Any, n_outputs: int = 1, standardize: bool = False) -> float:
         std = stats.std
         stats = stats.standardized(stats.mx, torch.where(std > 0, std, torch.ones_like(std)))
     return max_stable_lr(stats, n_outputs)
-
-
-class TrainingDiagnostics:
-    """What the training loops' messages quote, from the training data's moments.
-
-    The moments are taken on first use only (one pass over ``X``), so a run
-    that neither diverges nor misses ``tol`` never pays for them.
-    """
-
-    def __init__(self, X: Any = None, y: Any = None, statistics: Optional[SufficientStatistics] = None,
-                 source: Any = None, merge: Any = None) -> None:
-        self._X, self._y, self._stats, self._source, self._merge = X, y, statistics, source, merge
-
-    @property
-    def statistics(self) -> SufficientStatistics:
-        """The moments; with ``merge`` (distributed training), this process's merged with the others'.
-
-        (A collective call then: every process reaches it together, as they
-        share the losses and the decisions that lead here.)
-        """
-        if self._stats is None:
-            if self._source is not None:
-                local = self._source.statistics() if self._source.units else None
-            else:
-                local = SufficientStatistics(torch.as_tensor(self._X), torch.as_tensor(self._y))
-            self._stats = self._merge(local) if self._merge is not None else local
-            self._X = self._y = None
-        return self._stats
-
-    @property
-    def streamed(self) -> bool:
-        """The moments would need another pass over data on disk."""
-        return self._stats is None and self._source is not None
-
-    def max_stable_lr(self) -> float:
-        stats = self.statistics
-        return max_stable_lr(stats, stats.k)
-
-    def optimality_gap(self, weight: Any, bias: Any) -> float:
-        """Loss of ``(weight, bias)`` minus the least-squares loss, from the moments (float64)."""
-        stats = self.statistics
-        device = stats.G.device
-        loss, _, _ = stats.loss_and_grads(torch.as_tensor(weight).to(device), torch.as_tensor(bias).to(device))
-        # The optimum's loss: (yy - C' G^+ C) / (n k), with a least-squares solve for a singular G.
-        coef = torch.linalg.lstsq(stats.G.cpu(), stats.C.cpu(), driver="gelsd").solution
-        best = (stats.yy.sum().cpu() - (stats.C.cpu() * coef).sum()) / (stats.n * stats.k)
-        return float(loss) - float(best)

@@ -85,6 +85,8 @@ class Stream:
         self.description = description
         self.center: Optional[torch.Tensor] = None
         self.scale: Optional[torch.Tensor] = None
+        self.y_center: Optional[torch.Tensor] = None
+        self.y_scale: Optional[torch.Tensor] = None
 
     @property
     def n(self) -> int:
@@ -105,10 +107,12 @@ class Stream:
         out.first_rows = self.first_rows[rank::world]
         return out
 
-    def standardized(self, center: torch.Tensor, scale: torch.Tensor) -> "Stream":
-        """The same stream, its X chunks read as ``(X - center) / scale``."""
+    def standardized(self, center: torch.Tensor, scale: torch.Tensor, y_center: Optional[torch.Tensor] = None,
+                     y_scale: Optional[torch.Tensor] = None) -> "Stream":
+        """The same stream, its X chunks read as ``(X - center) / scale`` (and y's as ``(y - y_center) / y_scale``)."""
         out = self._copy()
-        out.center, out.scale = center.to(torch.float64).cpu(), scale.to(torch.float64).cpu()
+        as64 = lambda t: None if t is None else t.to(torch.float64).cpu()  # noqa: E731
+        out.center, out.scale, out.y_center, out.y_scale = as64(center), as64(scale), as64(y_center), as64(y_scale)
         return out
 
     def _copy(self) -> "Stream":
@@ -133,6 +137,8 @@ class Stream:
                 row += X.shape[0]
                 if self.center is not None:
                     X = (X - self.center) / self.scale
+                if self.y_scale is not None:
+                    y = (y - self.y_center) / self.y_scale
                 yield X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
 
     def statistics(self) -> SufficientStatistics:

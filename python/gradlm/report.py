@@ -1,0 +1,184 @@
+"""What a fit is judged by: its loss beside the exact optimum's, R², and a verdict that can be trusted.
+
+The exact least-squares solution is known from the data's moments, so a fit
+is *certified*: it has converged when every coefficient is within ``tol`` of
+the least-squares one, measured in the coefficient's own units,
+
+    |theta - theta*| <= tol * (|theta*| + unit),
+
+where a weight's unit is ``sd(y) / sd(x)`` (the coefficient that moves the
+prediction by one standard deviation of ``y`` per standard deviation of
+``x``) and the bias's is ``sd(y) (1 + sum |mean(x)| / sd(x))``. The units make
+the measure the same on the standardized and on the original scale, and
+meaningful for coefficients that are zero. ``FitReport`` holds the verdict and
+the numbers it rests on; ``GDRegressor``, the CLI's ``--json``, the R bridge
+and R's ``print``/``summary`` all read it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+from .analytic import SufficientStatistics
+
+# The certified tolerance by the parameters' dtype: float32 parameters hold
+# about 7 digits, float64 about 16; ill-conditioning costs digits of either
+# (the gradient's rounding moves the fixed point by about kappa * eps).
+BASE_TOL = {torch.float64: 1e-10, torch.float32: 1e-6, torch.bfloat16: 1e-2, torch.float16: 1e-3}
+
+
+def default_tol(dtype: torch.dtype, condition_number: float = 1.0) -> float:
+    """The tolerance ``tol="auto"`` certifies at, for parameters of ``dtype``.
+
+    >>> default_tol(torch.float64), default_tol(torch.float32)
+    (1e-10, 1e-06)
+    """
+    eps = torch.finfo(dtype).eps
+    return max(BASE_TOL.get(dtype, 1e-6), 4 * eps * condition_number if math.isfinite(condition_number) else 1.0)
+
+
+def coefficient_units(statistics: SufficientStatistics) -> tuple:
+    """``(unit_weight (k, d), unit_bias (k,))``: each coefficient's natural scale (see the module's docstring)."""
+    sx = statistics.std.cpu()
+    sy = (statistics.yy.cpu() / statistics.n).sqrt()
+    sy = torch.where(sy > 0, sy, statistics.my.cpu().abs().clamp(min=1.0))  # a constant response
+    safe = torch.where(sx > 0, sx, torch.ones_like(sx))
+    unit_w = sy[:, None] / safe[None, :]
+    unit_b = sy * (1.0 + (statistics.mx.cpu().abs() / safe).sum())
+    return unit_w, unit_b
+
+
+def coefficient_error(weight: Any, bias: Any, optimum: Any, units: tuple) -> float:
+    """``max |theta - theta*| / (|theta*| + unit)`` over all coefficients (float64)."""
+    W = torch.as_tensor(weight).detach().cpu().to(torch.float64)
+    b = torch.as_tensor(bias).detach().cpu().to(torch.float64).reshape(-1)
+    Ws, bs = (torch.as_tensor(a, dtype=torch.float64) for a in optimum)
+    err_w = ((W - Ws).abs() / (Ws.abs() + units[0])).max() if W.numel() else torch.tensor(0.0)
+    err_b = ((b - bs).abs() / (bs.abs() + units[1])).max()
+    value = float(torch.maximum(err_w, err_b))
+    return value if math.isfinite(value) else math.inf
+
+
+def r_squared(sse: Any, sst: Any) -> np.ndarray:
+    """``1 - SSE / SST`` per output; a constant response scores 1 when fitted exactly, else 0 (as scikit-learn).
+
+    >>> r_squared([1.0, 0.0, 2.0], [4.0, 0.0, 0.0]).tolist()
+    [0.75, 1.0, 0.0]
+    """
+    sse, sst = np.asarray(sse, dtype=np.float64), np.asarray(sst, dtype=np.float64)
+    safe = np.where(sst > 0, sst, 1.0)
+    return np.where(sst > 0, 1.0 - sse / safe, np.where(sse == 0, 1.0, 0.0))
+
+
+@dataclass
+class FitReport:
+    """A fit's numbers and verdict.
+
+    Attributes
+    ----------
+    loss : float
+        MSE of the final parameters (float64, from the moments).
+    optimum_loss : float
+        MSE of the least-squares solution.
+    gap : float
+        ``loss - optimum_loss`` (>= 0 up to rounding).
+    coef_error : float
+        The largest coefficient error, in the units above.
+    tol : float or None
+        The certified tolerance (None: none was asked).
+    converged : bool
+        ``coef_error <= tol`` (with ``tol=None``, at the dtype's default
+        tolerance): certified, never inferred from the loss curve.
+    stop_reason : str
+    epochs_run : int
+    r_squared : list of float, per output
+    condition_number : float
+        Of the loss's Hessian on the scale the optimizer worked on.
+    lr, momentum : float
+        The step used (chosen by ``lr="auto"`` or given).
+    """
+
+    loss: float
+    optimum_loss: float
+    gap: float
+    coef_error: float
+    tol: Optional[float]
+    converged: bool
+    stop_reason: str
+    epochs_run: int
+    r_squared: list = field(default_factory=list)
+    condition_number: float = math.nan
+    lr: Optional[float] = None
+    momentum: Optional[float] = None
+
+    @classmethod
+    def from_moments(cls, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any, *,
+                     tol: Optional[float], certify_at: float, stop_reason: str, epochs_run: int,
+                     condition_number: float = math.nan, lr: Optional[float] = None,
+                     momentum: Optional[float] = None) -> "FitReport":
+        """The report of ``(weight, bias)`` on the data whose moments are ``statistics``.
+
+        ``optimum`` is the least-squares ``(weight, bias)`` (:func:`gradlm.lstsq`);
+        ``certify_at`` the tolerance ``converged`` is judged by.
+        """
+        device = statistics.G.device
+        W = torch.as_tensor(weight).detach().to(device=device, dtype=torch.float64)
+        b = torch.as_tensor(bias).detach().to(device=device, dtype=torch.float64).reshape(-1)
+        sse = statistics.sse(W, b).cpu()
+        best = statistics.sse(*(torch.as_tensor(a, dtype=torch.float64).to(device) for a in optimum)).cpu()
+        nk = statistics.n * statistics.k
+        loss, optimum_loss = float(sse.sum() / nk), float(best.sum() / nk)
+        error = coefficient_error(W, b, optimum, coefficient_units(statistics))
+        return cls(loss=loss, optimum_loss=optimum_loss, gap=max(loss - optimum_loss, 0.0), coef_error=error,
+                   tol=tol, converged=bool(error <= certify_at), stop_reason=stop_reason, epochs_run=epochs_run,
+                   r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
+                   condition_number=float(condition_number), lr=lr, momentum=momentum)
+
+    def on_scale_of(self, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any) -> "FitReport":
+        """This report with the loss, the optimum's loss, the gap and R² of ``(weight, bias)`` on the data of
+        ``statistics`` (the original scale of a standardized fit); the verdict is kept as certified."""
+        other = FitReport.from_moments(statistics, weight, bias, optimum, tol=self.tol, certify_at=math.inf,
+                                       stop_reason=self.stop_reason, epochs_run=self.epochs_run)
+        return replace(self, loss=other.loss, optimum_loss=other.optimum_loss, gap=other.gap,
+                       r_squared=other.r_squared)
+
+    def verdict(self) -> str:
+        """One line: converged or not, the gap, and (when not) what to change.
+
+        >>> r = FitReport(loss=1.0, optimum_loss=1.0, gap=0.0, coef_error=3e-12, tol=1e-10, converged=True,
+        ...               stop_reason="converged", epochs_run=42)
+        >>> r.verdict()
+        'converged in 42 epochs: coefficients within 3e-12 of least squares (tol 1e-10), loss gap 0'
+        """
+        reached = f"coefficients within {self.coef_error:.2g} of least squares"
+        if self.tol is not None:
+            reached += f" (tol {self.tol:.2g})"
+        reached += f", loss gap {self.gap:.3g}"
+        if self.converged:
+            return f"converged in {self.epochs_run} epochs: {reached}"
+        why = {"diverged": "diverged", "interrupted": "interrupted", "callback": "stopped by a callback",
+               "patience": "stopped by patience (the monitored loss stopped improving)"}.get(
+            self.stop_reason, f"ran all {self.epochs_run} epochs")
+        return f"did not converge ({why}): {reached}"
+
+    def advice(self) -> str:
+        """What to change when the fit did not converge (empty when it did)."""
+        if self.converged:
+            return ""
+        kappa = self.condition_number
+        hint = ""
+        if math.isfinite(kappa) and kappa > 1e4:
+            hint = (f"The loss's Hessian has condition number {kappa:.2g}: gradient descent needs about "
+                    f"{math.sqrt(kappa):.2g} epochs (with lr='auto') per digit. ")
+        return (hint + "Raise epochs, use lr='auto' and momentum='auto' (the defaults) with standardize=True, "
+                "or take the exact solution from lstsq().")
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["verdict"] = self.verdict()
+        return out

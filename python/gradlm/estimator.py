@@ -197,8 +197,11 @@ class GDRegressor(*_BASES):
         n_features = stats.G.shape[0] if stats is not None else source.n_features
         n_targets = stats.C.shape[1] if stats is not None else source.n_outputs
         center, scale, y_center, y_scale = self._standardization(stats, n_features, n_targets)
+        trained_stats = None
+        if stats is not None:
+            trained_stats = stats.standardized(center, scale, y_center, y_scale) if self.standardize else stats
         if on_moments:
-            data = (stats.standardized(center, scale, y_center, y_scale) if self.standardize else stats, None)
+            data = (trained_stats, None)
         elif source is not None:
             data = (source.standardized(center, scale, y_center, y_scale) if self.standardize else source, None)
         else:
@@ -234,6 +237,7 @@ class GDRegressor(*_BASES):
             fast=True if on_moments else self.fast,
             on_divergence=self.on_divergence,
             distributed=self.distributed,  # (moments given to fit count as merged already)
+            statistics=trained_stats if (source is None and not on_moments) else None,
         )
         center, scale, y_center, y_scale = (t.cpu().numpy() for t in (center, scale, y_center, y_scale))
         coef = history.weight.astype(np.float64) * y_scale[:, None] / scale

@@ -62,6 +62,7 @@ def fit(
     fast: Optional[bool] = None,
     on_divergence: str = "raise",
     distributed: bool = False,
+    statistics: Any = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent on the MSE; return the History.
 
@@ -149,6 +150,9 @@ def fit(
         dtype cannot hold) and the fix; "warn" warns and returns the History
         (``stop_reason`` ``"diverged"``); "ignore" keeps only the NaN/Inf rule.
 
+    statistics : SufficientStatistics, optional
+        The moments of in-memory ``(X, y)``, taken already: they spare the
+        pass that ``lr="auto"`` and the certified stop would make.
     distributed : bool
         Data-parallel training on torch.distributed, one process per worker
         (under torchrun; see :mod:`gradlm.distributed`): a Stream is sharded
@@ -187,7 +191,7 @@ def fit(
     plan = make_plan(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                      optimizer=optimizer, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
                      update=update, seed=seed, tol=tol, patience=patience, fast=fast, on_divergence=on_divergence,
-                     distributed=distributed)
+                     distributed=distributed, statistics=statistics)
     weight, bias = model.weight, model.bias
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:

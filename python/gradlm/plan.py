@@ -115,6 +115,13 @@ class Plan:
             self._stats = merge_statistics(local) if self._merge else local
         return self._stats
 
+    @property
+    def cheap_statistics(self) -> Optional[SufficientStatistics]:
+        """The moments if already taken, or if taking them costs little (in-memory data below FAST_MIN_ROWS rows)."""
+        if self._stats is not None or (self.source is None and self.n < FAST_MIN_ROWS):
+            return self.statistics
+        return None
+
     def ensure_statistics(self) -> Optional[SufficientStatistics]:
         """The moments, taking them from disk (one pass) when the data are streamed."""
         if self._stats is None and self.source is not None:
@@ -154,7 +161,8 @@ class Plan:
 
 def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: Any, shuffle: bool,
               optimizer: Any, momentum: Any, nesterov: bool, weight_decay: Any, update: str, seed: Any,
-              tol: Any, patience: Any, fast: Optional[bool], on_divergence: str, distributed: bool) -> Plan:
+              tol: Any, patience: Any, fast: Optional[bool], on_divergence: str, distributed: bool,
+              statistics: Optional[SufficientStatistics] = None) -> Plan:
     """Check ``fit``'s arguments together and settle the run (see the module's docstring)."""
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "weight") or not hasattr(model, "bias"):
         raise TypeError(f"model must be a gradlm.LinearModel; got {type(model).__name__}.")
@@ -231,12 +239,18 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
         X, y = check_X_y(X, y, n_features=n_in, n_outputs=n_out, **like)
         n = X.shape[0]
         merge = distributed
-        if distributed and batch_size is None:
+        if statistics is not None:  # the moments of these arrays, taken already (merged, when distributed)
+            if (not distributed and statistics.n != n) or statistics.G.shape[0] != n_in:
+                raise ValueError(f"statistics are of {statistics.n} rows and {statistics.G.shape[0]} feature(s); "
+                                 f"X has {n} and {n_in}: pass the moments of these X and y.")
+            stats, merge = statistics, False
+        elif distributed and batch_size is None:
             stats = merge_statistics(SufficientStatistics(X, y))
             n = stats.n
 
     on_moments = linear and uses_moments(batch_size=batch_size, fast=fast, n=n, lr=lr,
-                                         statistics_given=stats is not None, streamed=source is not None,
+                                         statistics_given=stats is not None and statistics is None,
+                                         streamed=source is not None,
                                          distributed=distributed)
     if on_moments:
         engine = "sufficient statistics"

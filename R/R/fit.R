@@ -11,51 +11,78 @@ generics::fit
 #' @param object A model from [linear_model()], trained in place.
 #' @param x Inputs (n, in): a matrix, data.frame or vector (one feature), or a tensor.
 #' @param y Targets (n, out); a vector for a one-output model.
-#' @param epochs Number of epochs.
-#' @param lr Learning rate (leave `NULL` when `optimizer` is a torch optimizer object).
+#' @param epochs Number of epochs, or `"auto"` (the default): about twice the
+#'   epochs the step needs to reach `tol` (full-batch SGD), else 1,000 full
+#'   batch or 100 mini-batch epochs.
+#' @param lr Learning rate, or `"auto"` (the default): chosen from the
+#'   curvature of the loss, the extreme eigenvalues of its Hessian (full-batch
+#'   SGD: Polyak's heavy ball, with `momentum = "auto"`; mini-batches: a safe
+#'   fraction of the stable bound). A number keeps it, as the tutorials' loops
+#'   do. Leave it unset when `optimizer` is a torch optimizer object.
 #' @param batch_size `NULL` for full batch, else the mini-batch size.
 #' @param shuffle Reshuffle the rows every epoch (mini-batch), in the order
 #'   torch's `DataLoader(shuffle = TRUE)` draws.
 #' @param optimizer `"sgd"`, `"adam"`, or a torch optimizer object built on
 #'   `object$parameters()`.
-#' @param momentum,nesterov,weight_decay SGD settings (`weight_decay` also for Adam).
+#' @param momentum SGD (heavy-ball) momentum, or `"auto"` (the default):
+#'   chosen with `lr = "auto"` for full batch, else 0.
+#' @param nesterov,weight_decay SGD settings (`weight_decay` also for Adam).
 #' @param update `"optimizer"`, or `"manual"` for the tutorials' step
 #'   `p -= p$grad * lr` under `torch$no_grad()`.
 #' @param seed Seeds the batch order; `NULL` draws it from torch's global RNG.
 #' @param validation `list(x_val, y_val)`, whose loss is recorded each epoch.
-#' @param tol,patience Stop when the loss has not improved by `tol` for
-#'   `patience` epochs.
+#' @param tol The certified tolerance: training stops when every coefficient
+#'   is within `tol` of the least-squares one, in its own units
+#'   (`stop_reason = "converged"`); when the epochs run out first, a warning
+#'   gives the distance, the gap and the fix. `"auto"` (the default): the
+#'   dtype's tolerance (float64 1e-10, float32 1e-6, looser on ill-conditioned
+#'   data) when `lr` or `epochs` is `"auto"`; with both given, as in the
+#'   tutorials' loops, no stopping rule and no warning. `NULL`: none. Either
+#'   way the history's `report` holds the verdict.
+#' @param patience Early stopping: stop when the monitored loss (the
+#'   validation loss if given) has not improved for `patience` epochs
+#'   (`stop_reason = "patience"`); the model goes back to the best epoch's
+#'   parameters.
 #' @param progress Show a progress bar.
 #' @param fast Closed-form gradients (`TRUE`), autograd (`FALSE`), or
 #'   `NULL`: closed form from 10,000 rows up (see Python's `gradlm.fit`).
-#' @param on_divergence When the loss becomes NaN or infinite, or rises ten
-#'   epochs in a row above the first epoch's, training stops and the model
-#'   goes back to the parameters of the last epoch with a finite loss;
-#'   `"raise"` then gives an error quoting the largest stable learning rate
-#'   ([suggest_lr()]), `"warn"` a warning and the history
-#'   (`stop_reason = "diverged"`).
+#' @param on_divergence When the loss becomes NaN or infinite, or rises where
+#'   it must diverge (full-batch SGD beyond its stable bound) or, where theory
+#'   cannot tell (Adam, mini-batches), ten epochs in a row above the first
+#'   epoch's, training stops and the model goes back to the best parameters
+#'   seen; `"raise"` (the default) then gives an error naming the cause (the
+#'   learning rate beyond its stable bound, see [suggest_lr()], or a data
+#'   scale the dtype cannot hold) and the fix, `"warn"` a warning and the
+#'   history (`stop_reason = "diverged"`), `"ignore"` keeps only the NaN/Inf
+#'   rule. A diverged run never reports converged.
 #' @param ... Unused.
 #' @section Interrupting: An interrupt (Ctrl-C, Esc, the Stop button) during
 #'   training returns the history so far with `stop_reason = "interrupted"`,
 #'   the model at the end of the last whole epoch.
 #' @return A `gradlm_history`: `loss` (per epoch), `val_loss`, `weight_path`
 #'   (epochs x out x in), `bias_path`, final `weight` and `bias`,
-#'   `epochs_run`, `stop_reason`, `converged`, `settings`. See
-#'   [as.data.frame.gradlm_history()].
+#'   `epochs_run`, `stop_reason` (`"epochs"`, `"converged"`, `"patience"`,
+#'   `"callback"`, `"interrupted"` or `"diverged"`), `converged` (certified:
+#'   the report's), `settings` and `report`, the core's report of the fit
+#'   (`loss`, `optimum_loss`, `gap`, `coef_error`, `tol`, `converged`,
+#'   `r_squared`, `condition_number`, `lr`, `momentum`, `verdict`; `NULL`
+#'   where the data's moments were not at hand, as for large mini-batch data
+#'   with a given `lr` and `epochs`). See [as.data.frame.gradlm_history()].
 #' @examples
 #' \dontrun{
 #' d <- line_data()
 #' torch$manual_seed(59L)
 #' h <- fit(linear_model(1, 1), d$x, d$y, epochs = 50, lr = 0.001)
 #' head(as.data.frame(h))
+#' # by default the step is chosen from the data, and training stops when certified
+#' fit(linear_model(1, 1, dtype = "float64"), d$x, d$y)
 #' }
 #' @export
-fit.gradlm.model.LinearModel <- function(object, x, y, epochs, lr = NULL, batch_size = NULL, shuffle = TRUE,
-                                         optimizer = "sgd", momentum = 0, nesterov = FALSE,
+fit.gradlm.model.LinearModel <- function(object, x, y, epochs = "auto", lr = "auto", batch_size = NULL,
+                                         shuffle = TRUE, optimizer = "sgd", momentum = "auto", nesterov = FALSE,
                                          weight_decay = 0, update = "optimizer", seed = NULL,
-                                         validation = NULL, tol = NULL, patience = NULL,
+                                         validation = NULL, tol = "auto", patience = NULL,
                                          progress = NULL, fast = NULL, on_divergence = "raise", ...) {
-  if (missing(epochs)) stop("epochs is required; pass the number of epochs, e.g. epochs = 100.", call. = FALSE)
   if (!is.null(validation) && (!is.list(validation) || length(validation) != 2L)) {
     stop("validation must be list(x_val, y_val).", call. = FALSE)
   }
@@ -87,6 +114,7 @@ new_history <- function(h) {
   h$bias <- as.numeric(h$bias)
   h$loss <- as.numeric(h$loss)
   if (!is.null(h$val_loss)) h$val_loss <- as.numeric(h$val_loss)
+  h$report <- new_report(h$report)
   structure(h, class = "gradlm_history")
 }
 
@@ -95,6 +123,8 @@ new_history <- function(h) {
 #' `as.data.frame()` gives one row per epoch: `epoch`, `loss`, `val_loss`
 #' (when recorded) and the parameters at the start of the epoch (`weight`
 #' and `bias` for a one-in, one-out model, else `weight_i_j` and `bias_i`).
+#' `print()` says how training stopped, with the core's verdict (converged
+#' or not, and how close to least squares) when the history has a report.
 #' `plot()` draws the loss curve.
 #'
 #' @param x A `gradlm_history`.
@@ -132,6 +162,7 @@ as.data.frame.gradlm_history <- function(x, row.names = NULL, optional = FALSE, 
 print.gradlm_history <- function(x, ...) {
   n <- length(x$loss)
   cat(sprintf("gradlm history: %d epoch(s), stopped by %s\n", n, x$stop_reason))
+  if (!is.null(x$report$verdict)) cat(x$report$verdict, "\n", sep = "")
   if (n > 0) cat(sprintf("loss: %.8g (first) -> %.8g (last)\n", x$loss[1], x$loss[n]))
   cat("final weight:\n")
   print(x$weight)
@@ -190,6 +221,12 @@ optimality_gap <- function(weight, bias, x, y) {
 #'
 #' @inheritParams fit.gradlm.model.LinearModel
 #' @param x,y Data: inputs (n, in) and targets (n, out); vectors are one column.
+#' @param epochs,lr Number of epochs and learning rate, both required (the
+#'   tutorial's loop).
+#' @param tol `NULL` (the default): no stopping rule; a number stops training
+#'   once every coefficient is certified within `tol` of least squares, and
+#'   warns when the epochs run out first (as in [fit()]). The history's
+#'   `report` says whether the run converged either way.
 #' @param weight,bias Starting parameters; otherwise drawn by `init`.
 #' @param init `"randn"` or `"zeros"`.
 #' @param dtype `"float64"` (NumPy's default) or `"float32"`.

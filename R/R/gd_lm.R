@@ -8,34 +8,67 @@
 #' `plot`) and `tidy()`, `glance()`, `augment()`; `summary()` shows the
 #' coefficients beside the exact least-squares ones, which `lm()` also gives.
 #'
-#' The data cross into Python once, as one float32 tensor; the loop runs in
-#' Python and everything shown afterwards comes back in the same call.
+#' By default no setting needs choosing: the data are standardized, the
+#' step size (`lr`) and the momentum are chosen from the curvature of the loss
+#' (the extreme eigenvalues of its Hessian, from the data's moments: Polyak's
+#' heavy ball), the epoch budget from the rate that step converges at, and
+#' training stops once every coefficient is *certified* within `tol` of the
+#' exact least-squares one (which the core knows from the same moments). A
+#' fit that runs out of epochs first gives a warning that says so and what to
+#' change; one that diverges never reports converged. `print()`, `summary()`
+#' and `glance()` show the core's report of the fit (its `report`
+#' element): the loss beside the optimum's, the gap, R-squared, converged or not and
+#' the verdict in one line.
+#'
+#' The data cross into Python once, as R's doubles (the model is float64 unless
+#' `dtype` says otherwise); the loop runs in Python and everything shown
+#' afterwards comes back in the same call.
 #'
 #' @param formula A formula, such as `cbind(mangoes, oranges) ~ .` (the
 #'   formula method), or a numeric matrix or data.frame of predictors (the
 #'   default method, with `y`).
 #' @param data A data.frame with the formula's variables.
 #' @param y For the default method: the response, a vector or a matrix.
-#' @param epochs Number of epochs.
-#' @param lr Learning rate.
+#' @param epochs Number of epochs, or `"auto"` (the default): a budget of
+#'   about twice the epochs the step needs to reach `tol`.
+#' @param lr Learning rate, or `"auto"` (the default): chosen from the
+#'   curvature of the loss (with `momentum = "auto"`, the heavy ball's
+#'   optimal step; for mini-batches, a safe fraction of the stable bound).
 #' @param batch_size `NULL` for full batch, else the mini-batch size.
 #' @param optimizer `"sgd"` or `"adam"`.
-#' @param momentum SGD momentum.
-#' @param standardize Optimise on standardized predictors (much better
-#'   conditioned; coefficients are reported on the original scale).
+#' @param momentum SGD (heavy-ball) momentum, or `"auto"` (the default):
+#'   chosen with `lr = "auto"` for full batch, else 0.
+#' @param standardize Optimise on predictors and responses scaled to mean 0
+#'   and standard deviation 1 (`TRUE`, the default: far better conditioned;
+#'   coefficients are reported on the original scale). `FALSE` trains on the
+#'   data as they are.
 #' @param seed Seeds the starting parameters and the batch order.
-#' @param tol,patience Stop when the loss has not improved by `tol` for
-#'   `patience` epochs.
+#' @param tol The certified tolerance: training stops when every coefficient
+#'   is within `tol` of the least-squares one, in its own units
+#'   (`stop_reason = "converged"`), and warns when the epochs run out first.
+#'   `"auto"` (the default): 1e-10 for float64 (1e-6 for float32, looser on
+#'   ill-conditioned data), whatever `lr` and `epochs` (a model fit promises
+#'   the regression's answer; [fit()] certifies only where `lr` or `epochs` is
+#'   `"auto"`). `NULL`: no stopping rule and no warning. Either way the report
+#'   says whether the fit converged.
+#' @param patience Early stopping: stop when the loss has not improved for
+#'   `patience` epochs (`stop_reason = "patience"`).
 #' @param init `"torch"`, `"randn"` or `"zeros"`.
-#' @param dtype `"float32"` or `"float64"`.
+#' @param dtype `NULL` (the default) follows the data: float64, as R's
+#'   numbers are; or `"float32"`.
 #' @param subset,na.action As in [stats::lm()].
 #' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`, `on_divergence`
 #'   (see [fit.gradlm.model.LinearModel()]).
-#' @return An object of class `gd_lm`.
+#' @return An object of class `gd_lm`: the coefficients (`coef()`), the exact
+#'   least-squares ones (`lstsq_coefficients`), fitted values and residuals,
+#'   the training `history`, and the core's `report` of the fit (a list:
+#'   `loss`, `optimum_loss`, `gap`, `coef_error`, `tol`, `converged`,
+#'   `stop_reason`, `epochs_run`, `r_squared`, `condition_number`, `lr`,
+#'   `momentum` and the one-line `verdict`).
 #' @examples
 #' \dontrun{
-#' fit <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops,
-#'              epochs = 500, lr = 0.5, standardize = TRUE, seed = 0)
+#' fit <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops)
+#' fit  # the verdict: converged, and how close to least squares
 #' summary(fit)
 #' predict(fit, crops[1:3, ])
 #' plot(fit)
@@ -45,9 +78,9 @@ gd_lm <- function(formula, ...) UseMethod("gd_lm")
 
 #' @rdname gd_lm
 #' @export
-gd_lm.formula <- function(formula, data, epochs = 1000, lr = 0.01, batch_size = NULL, optimizer = "sgd",
-                          momentum = 0, standardize = FALSE, seed = NULL, tol = NULL, patience = NULL,
-                          init = "torch", dtype = "float32", subset, na.action, ...) {
+gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
+                          momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
+                          init = "torch", dtype = NULL, subset, na.action, ...) {
   if (missing(data)) stop("data is required: the data.frame holding the formula's variables.", call. = FALSE)
   if (!is.data.frame(data)) stop(sprintf("data must be a data.frame; got %s.", class(data)[1]), call. = FALSE)
   if (nrow(data) == 0L) stop("data has 0 rows; pass a data.frame with data.", call. = FALSE)
@@ -97,9 +130,9 @@ gd_lm.formula <- function(formula, data, epochs = 1000, lr = 0.01, batch_size = 
 
 #' @rdname gd_lm
 #' @export
-gd_lm.default <- function(formula, y, epochs = 1000, lr = 0.01, batch_size = NULL, optimizer = "sgd",
-                          momentum = 0, standardize = FALSE, seed = NULL, tol = NULL, patience = NULL,
-                          init = "torch", dtype = "float32", ...) {
+gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
+                          momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
+                          init = "torch", dtype = NULL, ...) {
   x <- as_numeric_data(formula, "x")
   if (is.null(dim(x))) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
   # Names are not set on x itself: that would copy the user's matrix.
@@ -164,6 +197,7 @@ new_gd_lm <- function(res, predictors, responses, y) {
     r.squared = stats::setNames(as.numeric(res$r_squared), responses),
     loss = res$loss,
     lstsq_loss = res$lstsq_loss,
+    report = new_report(res$report),
     history = new_history(res$history),
     standardization = list(center = as.numeric(res$x_mean), scale = as.numeric(res$x_scale)),
     predictors = predictors,
@@ -172,6 +206,14 @@ new_gd_lm <- function(res, predictors, responses, y) {
     rank = as.integer(res$rank) + 1L,
     df.residual = NROW(y) - as.integer(res$rank) - 1L
   ), class = "gd_lm")
+}
+
+# The core's FitReport (a list from its to_dict(), or NULL), with r_squared as
+# a numeric vector; nothing in it is computed here.
+new_report <- function(report) {
+  if (is.null(report)) return(NULL)
+  report$r_squared <- as.numeric(unlist(report$r_squared))
+  report
 }
 
 # Row and response names on a per-row result: a named vector for one response
@@ -188,13 +230,18 @@ label_rows <- function(m, rows, responses) {
 #' @export
 print.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   if (!is.null(x$call)) cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
-  h <- x$history
-  cat(sprintf("\nFitted by gradient descent: %d epoch(s), stopped by %s, final loss %.6g\n",
-              length(h$loss), h$stop_reason, x$loss))
+  cat(sprintf("\nFitted by gradient descent: %s\n", fit_verdict(x$report, x$history)))
   cat("\nCoefficients:\n")
   print.default(format(x$coefficients, digits = digits), print.gap = 2L, quote = FALSE)
   cat("\n")
   invisible(x)
+}
+
+# The core's verdict on a fit; a fit without a report (a file saved before
+# reports existed) says only how it stopped.
+fit_verdict <- function(report, history) {
+  if (!is.null(report$verdict)) return(report$verdict)
+  sprintf("%d epoch(s), stopped by %s (no convergence report)", length(history$loss), history$stop_reason)
 }
 
 #' @rdname gd_lm
@@ -207,11 +254,13 @@ summary.gd_lm <- function(object, ...) {
   })
   names(coefs) <- object$responses
   h <- object$history
+  report <- object$report
   structure(list(
     call = object$call, coefficients = coefs, loss = object$loss, lstsq_loss = object$lstsq_loss,
-    gap = object$loss - object$lstsq_loss, epochs = length(h$loss), stop_reason = h$stop_reason,
-    converged = isTRUE(h$converged), r.squared = object$r.squared, settings = h$settings,
-    rank = object$rank, n_coef = length(object$predictors) + 1L
+    gap = report$gap %||% NA_real_, epochs = length(h$loss), stop_reason = h$stop_reason,
+    converged = isTRUE(report$converged), verdict = fit_verdict(report, h), report = report,
+    r.squared = object$r.squared, settings = h$settings, rank = object$rank,
+    n_coef = length(object$predictors) + 1L
   ), class = "summary.gd_lm")
 }
 
@@ -227,14 +276,7 @@ print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), .
   cat(sprintf("\nFinal loss (MSE): %s; least-squares loss: %s; gap: %s\n",
               format(x$loss, digits = digits), format(x$lstsq_loss, digits = digits),
               format(x$gap, digits = 3L)))
-  conv <- if (x$converged) {
-    "converged (the loss stopped improving by tol)"
-  } else if (identical(x$stop_reason, "epochs")) {
-    sprintf("ran all %d epochs (no tol given, or tol not met)", x$epochs)
-  } else {
-    sprintf("stopped early (%s)", x$stop_reason)
-  }
-  cat(sprintf("Epochs: %d, %s\n", x$epochs, conv))
+  cat(sprintf("Converged: %s\nVerdict: %s\n", if (x$converged) "yes" else "no", x$verdict))
   if (isTRUE(x$rank < x$n_coef)) {
     cat(sprintf(paste0("The predictors are collinear (rank %d of %d): least squares is not unique; the lm column ",
                        "is its minimum-norm solution, where lm() reports NA for aliased terms.\n"),
@@ -377,9 +419,13 @@ tidy.gd_lm <- function(x, ...) {
 #' @export
 glance.gd_lm <- function(x, ...) {
   h <- x$history
+  report <- x$report
+  number <- function(value) if (is.null(value)) NA_real_ else as.numeric(value)
   data.frame(r.squared = mean(x$r.squared), loss = x$loss, lstsq_loss = x$lstsq_loss,
-             gap = x$loss - x$lstsq_loss, epochs = length(h$loss), stop_reason = h$stop_reason,
-             converged = isTRUE(h$converged), nobs = nobs.gd_lm(x), df.residual = x$df.residual,
+             gap = number(report$gap), epochs = length(h$loss), stop_reason = h$stop_reason,
+             converged = isTRUE(report$converged), nobs = nobs.gd_lm(x), df.residual = x$df.residual,
+             coef_error = number(report$coef_error), tol = number(report$tol), lr = number(report$lr),
+             momentum = number(report$momentum), condition_number = number(report$condition_number),
              stringsAsFactors = FALSE)
 }
 

@@ -10,8 +10,10 @@
 #' file (it never unpickles); anything else is refused. Files are written to a
 #' temporary name and then renamed, so a failure leaves no half-written model.
 #'
-#' A loaded `gd_lm` has the coefficients, the loss curve and the summary
-#' numbers, but not the training data: `predict()` with `newdata`, `coef()`,
+#' A loaded `gd_lm` has the coefficients, the loss curve, the summary
+#' numbers and the core's report of the fit (converged or not, and the gap;
+#' files written before reports existed have none, and `print()` says only how
+#' the fit stopped), but not the training data: `predict()` with `newdata`, `coef()`,
 #' `print()`, `summary()`, `tidy()` and `glance()` work; `fitted()`,
 #' `residuals()` and `augment()` without `newdata` say so.
 #'
@@ -21,8 +23,7 @@
 #'   (from a `gd_lm` or a `GDRegressor`) or a `linear_model()`.
 #' @examples
 #' \dontrun{
-#' fit <- gd_lm(cbind(mangoes, oranges) ~ ., data = crops[-1], epochs = 500, lr = 0.5,
-#'              standardize = TRUE, seed = 0)
+#' fit <- gd_lm(cbind(mangoes, oranges) ~ ., data = crops[-1], seed = 0)
 #' path <- tempfile(fileext = ".safetensors")
 #' save_model(fit, path)
 #' predict(load_model(path), crops[1:3, ])
@@ -61,10 +62,20 @@ saved_fields <- function(object, field = "coefficients") {
 }
 
 saved_info <- function(object) {
-  list(stop_reason = object$history$stop_reason, converged = isTRUE(object$history$converged),
+  list(stop_reason = object$history$stop_reason, converged = isTRUE(object$report$converged),
+       report = saved_report(object$report),
        n = nobs.gd_lm(object), loss = object$loss, lstsq_loss = object$lstsq_loss,
        r_squared = as.list(unname(object$r.squared)), rank = object$rank, df_residual = object$df.residual,
        call = if (!is.null(object$call)) paste(deparse(object$call), collapse = " "))
+}
+
+# The core's report as gradlm.save() writes a GDRegressor's: its fields, without
+# the verdict (the core words it again on loading).
+saved_report <- function(report) {
+  if (is.null(report)) return(NULL)
+  report$verdict <- NULL
+  report$r_squared <- as.list(report$r_squared)
+  report
 }
 
 # What predict() needs of a formula fit: the expanded formula, factor levels, contrasts.
@@ -98,16 +109,20 @@ load_model <- function(path) {
   history <- new_history(list(
     loss = a[["loss"]], weight_path = array(0, c(0L, dim(weight))), bias_path = matrix(0, 0L, nrow(weight)),
     weight = weight, bias = a[["bias"]], stop_reason = info[["stop_reason"]] %||% "epochs",
-    converged = isTRUE(info[["converged"]]), settings = training
+    converged = isTRUE(saved$report$converged), settings = training, report = saved$report
   ))
-  # A GDRegressor's file lacks what only gd_lm computes (the exact solution, R²): NA.
+  report <- history$report
+  # A GDRegressor's file lacks the exact solution (NA); its loss, the optimum's and R-squared are in its
+  # report (files from before reports: NA, and the last epoch's loss).
   exact <- if (!is.null(a[["lstsq_weight"]])) list(a[["lstsq_weight"]], a[["lstsq_bias"]]) else list(weight * NA, a[["bias"]] * NA)
   out <- structure(list(
     coefficients = lm_layout(a[["weight"]], a[["bias"]], predictors, responses),
     lstsq_coefficients = lm_layout(exact[[1L]], exact[[2L]], predictors, responses),
-    r.squared = stats::setNames(as.numeric(unlist(info[["r_squared"]] %||% rep(NA, length(responses)))), responses),
-    loss = info[["loss"]] %||% (if (length(a[["loss"]])) a[["loss"]][length(a[["loss"]])] else NA_real_),
-    lstsq_loss = info[["lstsq_loss"]] %||% NA_real_,
+    r.squared = stats::setNames(as.numeric(unlist(info[["r_squared"]] %||% report$r_squared %||%
+                                                    rep(NA, length(responses)))), responses),
+    loss = info[["loss"]] %||% report$loss %||% (if (length(a[["loss"]])) a[["loss"]][length(a[["loss"]])] else NA_real_),
+    lstsq_loss = info[["lstsq_loss"]] %||% report$optimum_loss %||% NA_real_,
+    report = report,
     history = history,
     standardization = list(center = as.numeric(a[["x_mean"]]), scale = as.numeric(a[["x_scale"]])),
     predictors = predictors,

@@ -206,8 +206,12 @@ def save_gd_lm(path: str, weight: Any, bias: Any, *, feature_names: list, target
 
 
 def read_model(path: str) -> dict:
-    """A model file's arrays (float64) and metadata, for R to build its object from."""
-    from .serialization import read_model_file
+    """A model file's arrays (float64) and metadata, for R to build its object from, and its saved
+    FitReport as a dict with the verdict (None when the file has none)."""
+    from .serialization import _report_from, read_model_file
 
     arrays, metadata = read_model_file(path)
-    return {"arrays": {k: v.astype(np.float64) for k, v in arrays.items()}, "metadata": metadata}
+    info = metadata.get("info")
+    report = _report_from(info.get("report")) if isinstance(info, dict) else None
+    return {"arrays": {k: v.astype(np.float64) for k, v in arrays.items()}, "metadata": metadata,
+            "report": None if report is None else report.to_dict()}

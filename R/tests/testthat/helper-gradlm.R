@@ -10,3 +10,7 @@ tutorial_rows <- rbind(
   c(3, 830.30010986, 1.01483274, 0.99226278),
   c(50, 21.05850983, 1.98384094, 1.05503750)
 )
+
+# The largest relative error of a fit's coefficients against lm()'s: max |b - b_lm| / |b_lm|.
+max_relative_error <- function(coef, reference) max(abs(coef - reference) / abs(reference))
+

@@ -44,3 +44,40 @@ test_that("lstsq equals lm()", {
   expect_equal(t(sol$weight), unname(ref[-1, ]), tolerance = 1e-10, ignore_attr = TRUE)
   expect_lt(abs(optimality_gap(sol$weight, sol$bias, x, y)), 1e-9)
 })
+
+test_that("fit() with no settings reaches least squares and says so (the step from the data, certified stop)", {
+  skip_if_no_gradlm()
+  x <- as.matrix(crops[, 2:4])
+  y <- as.matrix(crops[, 5:6])
+  sol <- lstsq(x, y)
+  expect_warning(h <- fit(linear_model(3, 2, dtype = "float64"), x, y), NA)
+  expect_identical(h$stop_reason, "converged")
+  expect_true(h$converged)
+  expect_true(h$report$converged)
+  expect_lte(h$report$coef_error, h$report$tol)
+  expect_true(h$settings$lr_auto)
+  expect_equal(h$weight, sol$weight, tolerance = 1e-8)
+  expect_equal(h$bias, sol$bias, tolerance = 1e-8)
+  expect_output(print(h), "stopped by converged")
+  expect_output(print(h), h$report$verdict, fixed = TRUE)
+  # a float32 model: certified at float32's tolerance
+  d <- line_data()
+  expect_warning(h32 <- fit(linear_model(1, 1), d$x, d$y), NA)
+  expect_true(h32$converged)
+  expect_gte(h32$report$tol, 1e-6)
+})
+
+test_that("fit() on_divergence: 'warn' and 'ignore' return the history, never converged; 'raise' names the bound", {
+  skip_if_no_gradlm()
+  x <- as.matrix(crops[, 2:4])
+  y <- as.matrix(crops[, 5:6])
+  expect_warning(h <- fit(linear_model(3, 2), x, y, epochs = 100, lr = 0.01, on_divergence = "warn"),
+                 "training diverged")
+  expect_identical(h$stop_reason, "diverged")
+  expect_false(h$converged)
+  expect_output(print(h), "did not converge \\(diverged\\)")
+  expect_warning(h <- fit(linear_model(3, 2), x, y, epochs = 100, lr = 0.01, on_divergence = "ignore"),
+                 "the loss became")
+  expect_false(h$converged)
+  expect_error(fit(linear_model(3, 2), x, y, epochs = 100, lr = 0.01), "stable for lr < ")
+})

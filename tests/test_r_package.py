@@ -31,7 +31,7 @@ def r(tmp_path_factory):
     models = folder / "models"
     models.mkdir()
     X, y = gradlm.datasets.crops()
-    gradlm.save(gradlm.GDRegressor(epochs=300, lr=0.5, standardize=True, seed=1).fit(X, y), models / "python.safetensors")
+    gradlm.save(gradlm.GDRegressor(seed=1).fit(X, y), models / "python.safetensors")  # float32, as X is
     env = dict(os.environ)
     env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
     env.setdefault("GRADLM_PYTHON", str(Path(os.sys.executable)))
@@ -88,19 +88,39 @@ def test_numpy_gd_from_r_is_pythons(r):
     np.testing.assert_array_equal(r["numpy_gd_loss"], gradlm.numpy_gd(X, Y, epochs=40, lr=0.001, seed=5).loss)
 
 
-def test_gd_lm_is_gdregressor_and_converges_to_lm_on_crops(r):
+def crops64():
+    """The crop data as R hands them to the core: float64 (R's numbers are doubles)."""
     X, y = gradlm.datasets.crops()
-    est = gradlm.GDRegressor(epochs=500, lr=0.5, standardize=True, seed=0).fit(X, y)
+    return X.double().numpy(), y.double().numpy()
+
+
+def test_gd_lm_is_gdregressor_and_converges_to_lm_on_crops(r):
+    X, y = crops64()
+    est = gradlm.GDRegressor(seed=0).fit(X, y)  # the defaults on both sides: float64, lr="auto", certified
     coef = r["crops_gd_coef"].reshape(4, 2, order="F")  # lm's layout: (Intercept) + 3 rows, 2 columns
     np.testing.assert_array_equal(r["crops_gd_loss"], est.history_.loss)
     np.testing.assert_array_equal(coef[1:].T, est.coef_)
     np.testing.assert_array_equal(coef[0], est.intercept_)
-    np.testing.assert_allclose(r["crops_gd_coef"], r["crops_lm_coef"], rtol=1e-4)
+    assert r["crops_gd_verdict"] == [est.report_.verdict()]
+    assert est.converged_ and est.report_.verdict().startswith("converged in")
+    np.testing.assert_array_equal(r["crops_gd_gap"], [est.report_.gap])
+    np.testing.assert_allclose(r["crops_gd_coef"], r["crops_lm_coef"], rtol=1e-6)
+
+
+def test_gd_lm_with_a_given_step_is_gdregressor(r):
+    X, y = crops64()
+    # R's gd_lm trains on the moments it took already; fast=True does so here too
+    est = gradlm.GDRegressor(epochs=300, lr=0.3, seed=0, fast=True).fit(X, y)
+    coef = r["crops_gd_lr_coef"].reshape(4, 2, order="F")
+    np.testing.assert_array_equal(r["crops_gd_lr_loss"], est.history_.loss)
+    np.testing.assert_array_equal(coef[1:].T, est.coef_)
+    np.testing.assert_array_equal(coef[0], est.intercept_)
 
 
 @pytest.mark.parametrize("name", ["mtcars", "iris", "airquality", "stackloss", "iris2"])
 def test_gd_lm_converges_to_lm_on_r_data_sets(r, name):
-    np.testing.assert_allclose(r[f"rdata_{name}_gd"], r[f"rdata_{name}_lm"], rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(r[f"rdata_{name}_gd"], r[f"rdata_{name}_lm"], rtol=1e-6, atol=1e-10)
+    assert r[f"rdata_{name}_converged"][0] == 1
     nobs = r[f"rdata_{name}_nobs"]
     assert nobs[0] == nobs[1]
 
@@ -136,8 +156,11 @@ def test_a_model_saved_in_python_predicts_identically_in_r(r):
     est = gradlm.load(r["models"] / "python.safetensors")
     np.testing.assert_array_equal(r["python_model_in_r"], est.predict(X).ravel(order="F"))
     # and it is the model that was saved: refit under the same seed, predict the same
-    again = gradlm.GDRegressor(epochs=300, lr=0.5, standardize=True, seed=1).fit(X, y)
+    again = gradlm.GDRegressor(seed=1).fit(X, y)
     np.testing.assert_array_equal(r["python_model_in_r"], again.predict(X).ravel(order="F"))
+    # with its report: R shows the verdict Python gave
+    assert r["python_model_verdict"] == [est.report_.verdict()] == [again.report_.verdict()]
+    assert r["python_model_converged"][0] == 1
 
 
 def test_a_model_saved_in_r_predicts_identically_in_python(r):
@@ -149,6 +172,7 @@ def test_a_model_saved_in_r_predicts_identically_in_python(r):
                                   r["r_model_in_r"])
     coef = np.vstack([est.intercept_, est.coef_.T])  # lm's layout: (Intercept) then the predictors
     np.testing.assert_array_equal(coef.ravel(order="F"), r["r_model_coef"])
+    assert est.converged_ and r["r_model_verdict"] == [est.report_.verdict()]  # the report travels with the file
 
 
 def test_an_interrupt_in_r_returns_the_history_so_far(tmp_path):

@@ -37,15 +37,21 @@ for (opt in c("sgd", "adam")) {
 p <- numpy_points()
 keep("numpy_gd_loss", numpy_gd(p$x, p$y, epochs = 40, lr = 0.001, seed = 5)$loss)
 
-# gd_lm on the crop data, beside lm()
-f <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops,
-           epochs = 500, lr = 0.5, standardize = TRUE, seed = 0)
+# gd_lm on the crop data, beside lm(): with no settings (float64, the step from
+# the data, a certified stop), and with a given step on the moments (fast = TRUE,
+# as Python's side is told too).
+f <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops, seed = 0)
 keep("crops_gd_coef", as.vector(coef(f)))
 keep("crops_gd_loss", f$history$loss)
+keep("crops_gd_verdict", f$report$verdict)
+keep("crops_gd_gap", f$report$gap)
 keep("crops_lm_coef", as.vector(coef(lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops))))
+f <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops,
+           epochs = 300, lr = 0.3, seed = 0, fast = TRUE)
+keep("crops_gd_lr_coef", as.vector(coef(f)))
+keep("crops_gd_lr_loss", f$history$loss)
 
-# gd_lm on R's data sets: factors, NA rows, transformations, several responses.
-# Standardized, the loss's curvature is at most 2 * 5.2 on these: lr 0.3 is stable.
+# gd_lm with no settings on R's data sets: factors, NA rows, transformations, several responses.
 cases <- list(
   mtcars = list(mpg ~ wt + hp + factor(cyl), mtcars),
   iris = list(Sepal.Length ~ Species + Petal.Width, iris),
@@ -55,11 +61,12 @@ cases <- list(
 )
 for (name in names(cases)) {
   case <- cases[[name]]
-  f <- gd_lm(case[[1]], data = case[[2]], epochs = 5000, lr = 0.3, standardize = TRUE, seed = 1, dtype = "float64")
+  f <- gd_lm(case[[1]], data = case[[2]], seed = 1)
   ref <- lm(case[[1]], data = case[[2]])
   keep(paste0("rdata_", name, "_gd"), as.vector(coef(f)))
   keep(paste0("rdata_", name, "_lm"), as.vector(coef(ref)))
   keep(paste0("rdata_", name, "_nobs"), c(nobs(f), nobs(ref)))
+  keep(paste0("rdata_", name, "_converged"), as.numeric(glance(f)$converged))
 }
 
 # Seed 004: the R translation's code, as written.
@@ -107,12 +114,15 @@ keep("blas_probe", as.vector(as.matrix(torch$mm(a, b)))[1:50])
 # Saved models, both ways: Python's loaded here, R's for Python to load.
 models <- commandArgs(TRUE)[2]
 x <- as.matrix(crops[, c("temperature", "rainfall", "humidity")])
-keep("python_model_in_r", as.vector(predict(load_model(file.path(models, "python.safetensors")), x)))
-f_saved <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops,
-                 epochs = 300, lr = 0.5, standardize = TRUE, seed = 2)
+from_python <- load_model(file.path(models, "python.safetensors"))
+keep("python_model_in_r", as.vector(predict(from_python, x)))
+keep("python_model_verdict", from_python$report$verdict)
+keep("python_model_converged", as.numeric(glance(from_python)$converged))
+f_saved <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops, seed = 2)
 save_model(f_saved, file.path(models, "r.safetensors"))
 keep("r_model_in_r", as.vector(predict(f_saved, crops)))
 keep("r_model_coef", as.vector(coef(f_saved)))
+keep("r_model_verdict", f_saved$report$verdict)
 
 # An error carries Python's message, and R goes on.
 keep("error_message", tryCatch(gd_lm(mangoes ~ temperature, data = crops, lr = -1), error = conditionMessage))

@@ -41,9 +41,30 @@ def test_fit_csv_json(tmp_path):
     data = json.loads(result.stdout)
     assert data["features"] == ["temperature", "rainfall", "humidity"]  # region is not numeric: left out
     assert data["targets"] == ["mangoes", "oranges"]
-    assert len(data["loss"]) == 300
-    np.testing.assert_allclose(data["weight"], data["lstsq_weight"], rtol=1e-4)
-    np.testing.assert_allclose(data["bias"], data["lstsq_bias"], rtol=1e-4)
+    # certified: it stops once every coefficient is within tol (1e-10 in float64) of least squares
+    assert data["converged"] and data["stop_reason"] == "converged" and len(data["loss"]) < 300
+    assert data["report"]["coef_error"] <= data["report"]["tol"] and "converged in" in data["report"]["verdict"]
+    np.testing.assert_allclose(data["weight"], data["lstsq_weight"], rtol=1e-8)
+    np.testing.assert_allclose(data["bias"], data["lstsq_bias"], rtol=1e-8)
+
+
+def test_fit_with_defaults_reaches_least_squares_diabetes(tmp_path):
+    """`gradlm fit diabetes.csv --target target` exited 0 printing s1 13.40 beside the exact -792.18."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    path = tmp_path / "diabetes.csv"
+    frame.to_csv(path, index=False)
+    result = run("fit", str(path), "--target", "target")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    line = next(l for l in result.stdout.splitlines() if l.startswith("s1 "))
+    gd, exact = float(line.split()[1]), float(line.split()[2])
+    assert gd == pytest.approx(-792.1757, abs=1e-4) and gd == pytest.approx(exact, rel=1e-8)
+    assert "converged in" in result.stdout
+    # a budget too small says so, on stderr, and in the output's verdict
+    result = run("fit", str(path), "--target", "target", "--epochs", "5")
+    assert result.returncode == 0 and "did not converge (ran all 5 epochs)" in result.stdout
+    assert "gradlm: warning: did not converge" in result.stderr
 
 
 def test_fit_csv_feature_selection_minibatch_and_plot(tmp_path):

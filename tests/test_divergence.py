@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import gradlm
-from gradlm.stability import TrainingDiagnostics
 
 X, Y = gradlm.datasets.crops()
 
@@ -49,28 +48,30 @@ def test_the_bound_separates_convergence_from_divergence():
     assert f"stable for lr < {bound:.4g}" in str(info.value)
 
 
-def test_non_finite_loss_stops_and_keeps_the_last_finite_parameters():
+def test_divergence_stops_and_keeps_the_best_parameters_seen():
     model = gradlm.LinearModel(3, 2)
     with pytest.raises(gradlm.DivergenceError) as info:
-        gradlm.fit(model, X, Y, epochs=500, lr=0.01)
+        gradlm.fit(model, X, Y, epochs=500, lr=0.01, on_divergence="raise")
     err = info.value
     h = err.history
-    assert h.stop_reason == "diverged" and h.diverged and err.epoch == h.epochs_run
-    assert not np.isfinite(h.loss[-1]) and np.isfinite(h.loss[-2])
-    # the model holds the parameters the last finite loss was computed with
-    np.testing.assert_array_equal(model.weight.detach().numpy(), h.weight_path[-2])
-    np.testing.assert_array_equal(h.weight, h.weight_path[-2])
+    assert h.stop_reason == "diverged" and h.diverged and err.epoch == h.epochs_run and not h.converged
+    best = int(np.nanargmin(np.where(np.isfinite(h.loss), h.loss, np.nan)))
+    # full batch: loss[i] was computed with the parameters at the start of epoch i + 1
+    np.testing.assert_array_equal(model.weight.detach().numpy(), h.weight_path[best])
+    np.testing.assert_array_equal(h.weight, h.weight_path[best])
     assert np.isfinite(h.weight).all()
-    assert f"epoch {err.epoch}" in str(err) and "keeps the parameters of epoch" in str(err)
+    assert f"epoch {err.epoch}" in str(err) and "keeps the best parameters seen" in str(err)
+    assert "stable for lr < " in str(err)  # the cause: a step beyond the bound
 
 
 def test_warn_instead_of_raise_and_growth_without_overflow():
-    with pytest.warns(gradlm.DivergenceWarning, match="rose 10 epochs in a row"):
-        h = gradlm.numpy_gd(X.numpy(), Y.numpy(), epochs=500, lr=0.01, seed=0, on_divergence="warn")
-    assert h.stop_reason == "diverged" and h.epochs_run < 500
+    # lr beyond the stable bound: a loss rising 3 epochs in a row is divergence for certain
+    with pytest.warns(gradlm.DivergenceWarning, match="rose 3 epochs in a row"):
+        h = gradlm.numpy_gd(X.numpy(), Y.numpy(), epochs=500, lr=2.1e-4, seed=0, on_divergence="warn")
+    assert h.stop_reason == "diverged" and h.epochs_run < 500 and not h.converged
     with pytest.warns(gradlm.DivergenceWarning):
-        est = gradlm.GDRegressor(lr=0.01, epochs=500, on_divergence="warn").fit(X, Y)
-    assert est.history_.diverged and np.isfinite(est.coef_).all()
+        est = gradlm.GDRegressor(lr=0.01, epochs=500, on_divergence="warn", standardize=False).fit(X, Y)
+    assert est.history_.diverged and np.isfinite(est.coef_).all() and not est.converged_
 
 
 def test_mini_batch_divergence_names_the_reference_bound():
@@ -86,18 +87,18 @@ def test_a_stable_run_with_momentum_is_not_called_divergent():
 
 
 def test_convergence_warning_quotes_the_optimality_gap():
-    with pytest.warns(gradlm.ConvergenceWarning, match=r"its loss is (\S+) above the least-squares optimum") as w:
+    with pytest.warns(gradlm.ConvergenceWarning, match=r"loss gap (\S+)\. ") as w:
         h = gradlm.fit(gradlm.LinearModel(3, 2), X, Y, epochs=5, lr=1e-5, tol=1e-12)
-    quoted = float(str(w[0].message).split("its loss is ")[1].split(" ")[0])
+    quoted = float(str(w[0].message).split("loss gap ")[1].split(". ")[0])
     assert quoted == pytest.approx(gradlm.optimality_gap(h.weight, h.bias, X, Y), rel=1e-2)
+    assert quoted == pytest.approx(h.report.gap, rel=1e-2)
 
 
-def test_diagnostics_gap_matches_lstsq_on_rank_deficient_data():
+def test_report_gap_matches_lstsq_on_rank_deficient_data():
     Xd = torch.cat([X, X[:, :1] * 2], dim=1).double()
-    diag = TrainingDiagnostics(Xd, Y.double())
-    w = torch.zeros(2, 4, dtype=torch.float64)
-    b = torch.zeros(2, dtype=torch.float64)
-    assert diag.optimality_gap(w, b) == pytest.approx(gradlm.optimality_gap(w, b, Xd, Y.double()), rel=1e-9)
+    model = gradlm.LinearModel(4, 2, dtype=torch.float64)
+    h = gradlm.fit(model, Xd, Y.double(), epochs=3, lr=1e-5)
+    assert h.report.gap == pytest.approx(gradlm.optimality_gap(h.weight, h.bias, Xd, Y.double()), rel=1e-9)
 
 
 class StepThenInterrupt(torch.optim.SGD):

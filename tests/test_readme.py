@@ -5,18 +5,28 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_quick_start_runs_and_matches_its_comments():
+    """The printed tutorial numbers match the comments at 1e-6 relative: torch's float32 kernels differ in the
+    7th digit between CPUs (AVX2, AVX-512), so the digits themselves are not compared."""
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "the README has a Python quick start"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(blocks[0], "README.md", "exec"), {})
-    printed = out.getvalue()
-    assert "[3057.2167" in printed and "1588.531" in printed and "830.300" in printed
-    assert "[[1.9838191]] [1.0557516]" in printed
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("converged in ") and "of least squares" in lines[0]
+    numbers = lambda text: [float(v) for v in re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?", text)]  # noqa: E731
+    first = next(i for i, line in enumerate(lines) if line.startswith("[3"))
+    differences = numbers(" ".join(lines[1:first]))
+    assert len(differences) == 10 and max(abs(v) for v in differences) < 1e-6
+    np.testing.assert_allclose(numbers(lines[first]), [3057.2168, 1588.5311, 830.3003], rtol=1e-6)
+    np.testing.assert_allclose(numbers(lines[first + 1]), [1.9838191, 1.0557516], rtol=1e-6)
+    assert lines[first + 2].startswith("did not converge (ran all 50 epochs)")
 
 
 def test_r_quick_start_runs(tmp_path):

@@ -11,6 +11,7 @@ import warnings
 from typing import Optional, Sequence
 
 import numpy as np
+import torch
 
 from . import datasets
 from .estimator import GDRegressor
@@ -76,12 +77,14 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
         batch_size=args.batch_size,
         optimizer=args.optimizer,
         momentum=args.momentum,
+        tol=args.tol,
         standardize=args.standardize,
         seed=args.seed,
         progress=False,
         distributed=distributed,
     ).fit(X, y, statistics=stats)
-    ref = lstsq(None, None, statistics=stats) if stats is not None else lstsq(X, y)
+    ref = est.lstsq_ if est.lstsq_ is not None else lstsq(X, y)
+    report = est.report_
     if not is_main_process():
         return 0  # rank 0 alone reports and saves
     if getattr(args, "save", None):
@@ -101,6 +104,8 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
             "lstsq_bias": ref.bias.tolist(),
             "epochs_run": history.epochs_run,
             "stop_reason": history.stop_reason,
+            "converged": est.converged_,
+            "report": None if report is None else report.to_dict(),
             "settings": history.settings | {"standardize": bool(args.standardize)},
         }
         print(json.dumps(result))
@@ -109,23 +114,50 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
     _report_epochs(history, args.every, out)
     print(file=out)
     _report_coefficients(est, ref, feature_names, target_names, out)
+    if report is not None:
+        print(f"\n{report.verdict()}", file=out)
     if plot_path:
         print(f"\nloss plot written to {_save_loss_plot(history, plot_path)}", file=out)
     return 0
 
 
-def _training_arguments(parser: argparse.ArgumentParser, epochs: int, lr: float, standardize: bool) -> None:
-    parser.add_argument("--epochs", type=int, default=epochs, help=f"number of epochs (default {epochs})")
-    parser.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr})")
+def _auto_or(kind):
+    """An argparse type: 'auto', or a number of ``kind``."""
+
+    def parse(text: str):
+        if text == "auto":
+            return text
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {text!r}") from None
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _tol(text: str):
+    return None if text == "none" else _auto_or(float)(text)
+
+
+def _training_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=_auto_or(int), default="auto",
+                        help="number of epochs (default auto: enough for the chosen step to reach --tol)")
+    parser.add_argument("--lr", type=_auto_or(float), default="auto",
+                        help="learning rate (default auto: from the data's curvature)")
     parser.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: full batch)")
     parser.add_argument("--optimizer", default="sgd", help="sgd or adam (default sgd)")
-    parser.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0)")
+    parser.add_argument("--momentum", type=_auto_or(float), default="auto",
+                        help="SGD momentum (default auto: from the curvature with --lr auto, else 0)")
+    parser.add_argument("--tol", type=_tol, default="auto",
+                        help="stop when every coefficient is this close to least squares (default auto: 1e-10 in "
+                             "float64; none: no stopping rule)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the start and batch order (default 0)")
     parser.add_argument(
         "--standardize",
         action=argparse.BooleanOptionalAction,
-        default=standardize,
-        help="optimise on standardized features, report on the original scale",
+        default=True,
+        help="optimise on standardized features and targets, report on the original scale (default on)",
     )
     parser.add_argument("--every", type=int, default=None, help="print the loss every N epochs")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
@@ -137,14 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gradlm", description="Linear regression by gradient descent on PyTorch.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="train on the crop-yield data and compare with least squares")
-    _training_arguments(demo, epochs=200, lr=0.5, standardize=True)
+    _training_arguments(demo)
     demo.add_argument("--plot", default=os.path.join("gradlm-demo", "loss.png"), help="where to write the loss plot")
     fit = sub.add_parser("fit", help="train on a CSV or Parquet file, a folder of Parquet files, or .npy files")
     fit.add_argument("path", help="CSV file with a header row; a Parquet file or folder (streamed from disk); "
                                   "or a .npy file of X (streamed; then --target is the .npy file of y)")
     fit.add_argument("--target", required=True, help="target column(s), comma-separated")
     fit.add_argument("--features", default=None, help="feature columns, comma-separated (default: all other numeric)")
-    _training_arguments(fit, epochs=1000, lr=0.01, standardize=False)
+    _training_arguments(fit)
     fit.add_argument("--plot", default=None, help="write the loss plot to this PNG file")
     fit.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS,
                      help=f"rows read at a time from Parquet or .npy data (default {CHUNK_ROWS})")
@@ -186,8 +218,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "demo":
-            X, y = data = datasets.crops()
-            return _run(args, X, y, data.feature_names, data.target_names, None if args.json else args.plot)
+            X, y = data = datasets.crops()  # (float32, as the tutorial has them; trained in float64)
+            return _run(args, X.double(), y.double(), data.feature_names, data.target_names, None if args.json else args.plot)
         if _streamed(args.path):
             target = args.target if args.path.endswith(".npy") else args.target.split(",")
             features = args.features.split(",") if args.features else None
@@ -197,7 +229,7 @@ def _main(args: argparse.Namespace) -> int:
             return _run(args, data, None, names, targets, args.plot)
         if args.distributed:
             raise ValueError("--nproc and --distributed need Parquet or .npy data; convert the CSV to Parquet.")
-        data = read_csv(args.path, target=args.target, features=args.features)
+        data = read_csv(args.path, target=args.target, features=args.features, dtype=torch.float64)
         return _run(args, data.X, data.y, data.feature_names, data.target_names, args.plot)
     except (ValueError, TypeError, OSError) as err:
         _error(err)

@@ -12,7 +12,8 @@ from .analytic import SufficientStatistics
 from .fit import fit
 from .lstsq import lstsq, optimality_gap
 from .plan import uses_moments
-from .report import r_squared
+from .report import default_tol, r_squared
+from .stability import Curvature
 from . import distributed
 from .model import LinearModel
 from .streaming import Stream
@@ -48,7 +49,9 @@ class GDRegressor(*_BASES):
         The step comes from the curvature of the (standardized) data, the
         budget from the step's rate, and training stops once every
         coefficient is certified within ``tol`` of least squares; a
-        :class:`~gradlm.ConvergenceWarning` says when it is not.
+        :class:`~gradlm.ConvergenceWarning` says when it is not. Unlike
+        ``fit``, ``tol="auto"`` certifies (and warns) whatever ``lr`` and
+        ``epochs``: an estimator promises the regression's answer.
     batch_size, shuffle, optimizer, nesterov, weight_decay, patience, fast, on_divergence
         As in :func:`gradlm.fit`.
     init : {"torch", "randn", "zeros"}
@@ -218,6 +221,10 @@ class GDRegressor(*_BASES):
             if self.seed is not None:
                 torch.manual_seed(self.seed)
             model = LinearModel(n_features, n_targets, init=self.init, dtype=dtype, device=self.device)
+        tol = self.tol
+        if tol == "auto" and trained_stats is not None:
+            # the estimator always certifies (fit() does only where lr or epochs is automatic)
+            tol = default_tol(dtype, Curvature(trained_stats).condition_number)
         history = fit(
             model,
             *data,
@@ -231,7 +238,7 @@ class GDRegressor(*_BASES):
             weight_decay=self.weight_decay,
             seed=self.seed,
             validation=validation,
-            tol=self.tol,
+            tol=tol,
             patience=self.patience,
             progress=self.progress,
             fast=True if on_moments else self.fast,

@@ -125,7 +125,7 @@ class History:
         last = f"{self.loss[-1]:.6g}" if self.epochs_run else "none"
         return (
             f"History(epochs_run={self.epochs_run}, final loss={last}, "
-            f"stop_reason={self.stop_reason!r})"
+            f"stop_reason={self.stop_reason!r}, converged={self.converged})"
         )
 
 

@@ -185,7 +185,7 @@ class Loop:
         finite = [v for v in self.loss if math.isfinite(v)]
         message = (f"training diverged at epoch {epoch}: {how}. The model keeps the best parameters seen"
                    + (f" (loss {min(finite):.6g})" if finite else "") + ". " + self._divergence_cause())
-        if self.plan.on_divergence == "raise":
+        if self.plan.on_divergence == "raise":  # ("ignore": only a non-finite loss gets here; it warns)
             raise DivergenceError(message, history=history, epoch=epoch)
         warnings.warn(message, DivergenceWarning, stacklevel=4)
 

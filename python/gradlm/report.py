@@ -35,11 +35,19 @@ BASE_TOL = {torch.float64: 1e-10, torch.float32: 1e-6, torch.bfloat16: 1e-2, tor
 def default_tol(dtype: torch.dtype, condition_number: float = 1.0) -> float:
     """The tolerance ``tol="auto"`` certifies at, for parameters of ``dtype``.
 
-    >>> default_tol(torch.float64), default_tol(torch.float32)
-    (1e-10, 1e-06)
+    At least the dtype's base tolerance; looser on ill-conditioned data,
+    where the exact solution itself is known only to about
+    ``kappa * eps`` (float64 normal equations), and where parameters stored
+    in a short dtype stall about ``sqrt(kappa)`` units in the last place
+    from it.
+
+    >>> default_tol(torch.float64), default_tol(torch.float32), default_tol(torch.float64, 1e8)
+    (1e-10, 1e-06, 8.881784197001252e-08)
     """
-    eps = torch.finfo(dtype).eps
-    return max(BASE_TOL.get(dtype, 1e-6), 4 * eps * condition_number if math.isfinite(condition_number) else 1.0)
+    if not math.isfinite(condition_number):
+        return 1.0
+    return max(BASE_TOL.get(dtype, 1e-6), 4 * torch.finfo(torch.float64).eps * condition_number,
+               torch.finfo(dtype).eps * math.sqrt(condition_number))
 
 
 def coefficient_units(statistics: SufficientStatistics) -> tuple:

@@ -5,7 +5,6 @@ process) on R's data sets.
 """
 
 import math
-import shutil
 import warnings
 
 import numpy as np
@@ -185,23 +184,6 @@ def test_automatic_step_is_inside_the_stable_bound_and_faster_than_plain_gd():
     eig = torch.linalg.eigvalsh(H)
     assert c.largest == pytest.approx(float(eig[-1]), rel=1e-10)
     assert c.smallest == pytest.approx(float(eig[0]), rel=1e-8)
-
-
-@pytest.fixture(scope="module")
-def R():
-    if shutil.which("R") is None:
-        pytest.skip("R is not installed")
-    import os
-
-    before = dict(os.environ)
-    from rpy2 import robjects
-
-    for key in ("LD_LIBRARY_PATH",):  # (see tests/test_lm_reference.py)
-        if key in before:
-            os.environ[key] = before[key]
-        else:
-            os.environ.pop(key, None)
-    return robjects.r
 
 
 @pytest.mark.parametrize("data, formula", [

@@ -10,24 +10,6 @@ import gradlm
 pytestmark = pytest.mark.skipif(shutil.which("R") is None, reason="R is not installed")
 
 
-@pytest.fixture(scope="module")
-def R():
-    import os
-
-    before = dict(os.environ)
-    from rpy2 import robjects
-
-    # rpy2 puts R's library folders (and the system's, with another libpython)
-    # on LD_LIBRARY_PATH for this process; later subprocesses (Python, Rscript)
-    # must not inherit that. R is loaded already and no longer needs it.
-    for key in ("LD_LIBRARY_PATH",):
-        if key in before:
-            os.environ[key] = before[key]
-        else:
-            os.environ.pop(key, None)
-    return robjects.r
-
-
 @pytest.mark.parametrize("data, formula", [
     ("mtcars", "mpg ~ wt + hp + qsec"),
     ("stackloss", "stack.loss ~ Air.Flow + Water.Temp + Acid.Conc."),

@@ -173,7 +173,7 @@ class Loop:
         report = FitReport.from_moments(
             stats, weight, bias, plan.optimum, tol=plan.tol, certify_at=plan.certify_at(self.dtype),
             stop_reason=self.stop_reason, epochs_run=epochs_run, condition_number=plan.condition_number,
-            lr=plan.lr, momentum=plan.momentum)
+            lr=plan.lr, momentum=plan.momentum, batch_size=plan.settings.get("batch_size"))
         if self.stop_reason == "diverged":
             report.converged = False
         return report

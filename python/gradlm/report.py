@@ -109,6 +109,8 @@ class FitReport:
         Of the loss's Hessian on the scale the optimizer worked on.
     lr, momentum : float
         The step used (chosen by ``lr="auto"`` or given).
+    batch_size : int or None
+        None for full batch.
     """
 
     loss: float
@@ -123,12 +125,13 @@ class FitReport:
     condition_number: float = math.nan
     lr: Optional[float] = None
     momentum: Optional[float] = None
+    batch_size: Optional[int] = None
 
     @classmethod
     def from_moments(cls, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any, *,
                      tol: Optional[float], certify_at: float, stop_reason: str, epochs_run: int,
                      condition_number: float = math.nan, lr: Optional[float] = None,
-                     momentum: Optional[float] = None) -> "FitReport":
+                     momentum: Optional[float] = None, batch_size: Optional[int] = None) -> "FitReport":
         """The report of ``(weight, bias)`` on the data whose moments are ``statistics``.
 
         ``optimum`` is the least-squares ``(weight, bias)`` (:func:`gradlm.lstsq`);
@@ -145,7 +148,7 @@ class FitReport:
         return cls(loss=loss, optimum_loss=optimum_loss, gap=max(loss - optimum_loss, 0.0), coef_error=error,
                    tol=tol, converged=bool(error <= certify_at), stop_reason=stop_reason, epochs_run=epochs_run,
                    r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
-                   condition_number=float(condition_number), lr=lr, momentum=momentum)
+                   condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size)
 
     def on_scale_of(self, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any) -> "FitReport":
         """This report with the loss, the optimum's loss, the gap and R² of ``(weight, bias)`` on the data of
@@ -178,6 +181,10 @@ class FitReport:
         """What to change when the fit did not converge (empty when it did)."""
         if self.converged:
             return ""
+        if self.batch_size is not None:
+            return ("Mini-batch SGD at a constant step settles within a noise band around the optimum, "
+                    "not on it: train full batch (batch_size=None, the default; an epoch then costs O(d^2) "
+                    "on the data's moments), or take the exact solution from lstsq().")
         kappa = self.condition_number
         hint = ""
         if math.isfinite(kappa) and kappa > 1e4:

@@ -280,8 +280,11 @@ def _report_from(data: Any) -> Any:
 
     if not isinstance(data, dict):
         return None
+    from dataclasses import MISSING
+
     names = {f.name for f in fields(FitReport)}
-    if set(data) != names or not all(_plain(v) for k, v in data.items() if k != "r_squared"):
+    required = {f.name for f in fields(FitReport) if f.default is MISSING and f.default_factory is MISSING}
+    if not required <= set(data) <= names or not all(_plain(v) for k, v in data.items() if k != "r_squared"):
         return None
     if not isinstance(data["r_squared"], list) or not all(isinstance(v, (int, float)) for v in data["r_squared"]):
         return None

@@ -7,6 +7,9 @@ Prints a Markdown table and writes it, with the raw numbers as JSON, to
 noisy: compare ratios, not single times). Peak memory is measured in a fresh
 subprocess per case: the peak resident memory above what the process held
 before the data existed, divided by the float32 size of the data (X and y).
+The streaming cases come from streaming.py; the default fits against the
+exact answer (R's datasets, scikit-learn's, from R and from Python) from
+defaults.py and defaults.R.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import torch
 import gradlm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import defaults  # noqa: E402  (benchmarks/defaults.py)
 import streaming  # noqa: E402  (benchmarks/streaming.py)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,6 +209,7 @@ def main():
         print(f"scaling n={size}: {results['scaling'][size]}", file=sys.stderr)
     results["streaming"] = streaming.run(X, y, BATCH, args.quick, median_time)
     results["r"] = r_benchmark(n, out_dir)
+    results["defaults"] = defaults.run(X, y, args.quick, median_time, normal_equations)
     table = markdown(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     (out_dir / "results.md").write_text(table)
@@ -250,6 +255,8 @@ def markdown(res):
               for size, v in res["scaling"].items()]
     if res.get("streaming"):
         lines += streaming.markdown(res["streaming"])
+    if res.get("defaults"):
+        lines += defaults.markdown(res["defaults"])
     return "\n".join(lines) + "\n"
 
 

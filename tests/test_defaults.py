@@ -218,3 +218,28 @@ def test_ill_conditioned_polynomial_either_converges_or_warns():
         assert relative_error(est, numpy_lstsq(X, y)) < 1e-4
     else:
         assert "condition number" in str(caught[0].message)
+
+
+def test_collinear_predictors_are_certified_on_the_directions_the_data_decide():
+    """With an aliased column, least squares has many solutions: gradient descent finds one, which the
+    certificate accepted only if it was the minimum-norm one (never, from a random start)."""
+    X, y = gradlm.datasets.crops()
+    X, y = X.double().numpy(), y.double().numpy()
+    Xd = np.column_stack([X, X[:, 0] + X[:, 1]])
+    est = fit_quietly(gradlm.GDRegressor(seed=0), Xd, y)
+    assert est.converged_ and est.report_.rank == 4 and est.report_.n_coefficients == 5
+    assert "on the 4 of 5 directions the data decide" in est.report_.verdict()
+    # predictions are least squares' to float rounding, though the coefficients differ from the minimum-norm ones
+    exact = gradlm.lstsq(Xd, y)
+    np.testing.assert_allclose(est.predict(Xd), Xd @ exact.weight.T + exact.bias, rtol=1e-9)
+    assert est.report_.gap <= 1e-12 * est.report_.optimum_loss
+
+
+def test_the_warning_and_the_report_quote_the_same_gap_on_any_scale():
+    """The warning came from the standardized run, the report from the original scale: two different gaps."""
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.warns(gradlm.ConvergenceWarning) as caught:
+        est = gradlm.GDRegressor(epochs=30).fit(X, y)
+    quoted = float(str(caught[0].message).split("loss gap ")[1].split(" ")[0])
+    assert quoted == pytest.approx(est.report_.relative_gap, rel=1e-2)
+    assert f"loss gap {quoted:.3g} (relative)" in est.report_.verdict()

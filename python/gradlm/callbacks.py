@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import torch
 
-from .report import coefficient_units
+from .report import CoefficientDistance
 
 # Divergence where theory cannot decide (Adam, mini-batches, Nesterov, weight
 # decay): the loss rose this many epochs in a row and is above the first
@@ -54,32 +54,15 @@ class DivergenceGuard:
 
 
 class CertifiedStop:
-    """Stops when every coefficient is within ``tol`` of the least-squares one (see :mod:`gradlm.report`).
+    """Stops when every coefficient is within ``tol`` of the least-squares one (see :mod:`gradlm.report`)."""
 
-    The distance is taken on the parameters' device, from the optimum and
-    the coefficients' units computed once.
-    """
-
-    def __init__(self, optimum: tuple, statistics: Any, tol: float, like: torch.Tensor) -> None:
-        unit_w, unit_b = coefficient_units(statistics)
-        opts = {"dtype": torch.float64, "device": like.device}
-        W, b = (torch.as_tensor(a).to(**opts) for a in optimum)
-        self.W, self.b = W, b
-        self.scale_w = (W.abs() + unit_w.to(**opts)) * tol
-        self.scale_b = (b.abs() + unit_b.to(**opts)) * tol
+    def __init__(self, distance: CoefficientDistance, tol: float) -> None:
+        self.distance, self.tol = distance, tol
         self.last = math.inf
 
-    def error(self, weight: torch.Tensor, bias: torch.Tensor) -> float:
-        """The largest coefficient error relative to the tolerance (certified at <= 1)."""
-        W = torch.as_tensor(weight).detach().to(self.W)
-        b = torch.as_tensor(bias).detach().to(self.b)
-        ew = ((W - self.W).abs() / self.scale_w).max() if self.W.numel() else 0.0
-        eb = ((b - self.b).abs() / self.scale_b).max()
-        return float(max(ew, eb))
-
     def __call__(self, loop: Any, epoch: int, params: tuple) -> Optional[str]:
-        self.last = self.error(*params)
-        return "converged" if self.last <= 1.0 else None
+        self.last = self.distance(*params)
+        return "converged" if self.last <= self.tol else None
 
 
 class Patience:

@@ -191,9 +191,9 @@ class GDRegressor(*_BASES):
             X, y = check_X_y_view(X, y)  # read in place; converted below only if training needs the rows
             n, data_dtype = X.shape[0], X.dtype
         dtype = data_dtype if self.dtype is None else as_dtype(self.dtype)
+        # (moments passed in only spare a pass: they decide nothing, so R and Python train alike)
         on_moments = uses_moments(batch_size=self.batch_size, fast=self.fast, n=n, lr=self.lr,
-                                  statistics_given=statistics is not None, streamed=source is not None,
-                                  distributed=self.distributed)
+                                  streamed=source is not None, distributed=self.distributed)
         stats = statistics
         if stats is None and (on_moments or self.standardize or source is None):
             stats = self._statistics(shard if source is not None else (X, y))

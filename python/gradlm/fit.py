@@ -174,10 +174,10 @@ def fit(
     By default the step comes from the data and training stops when certified:
 
     >>> import gradlm
-    >>> X, y = gradlm.datasets.crops()
-    >>> h = gradlm.fit(gradlm.LinearModel(3, 2, dtype=torch.float64), X.double(), y.double())
-    >>> h.converged, h.stop_reason
-    (True, 'converged')
+    >>> X, y = gradlm.datasets.line()
+    >>> h = gradlm.fit(gradlm.LinearModel(1, 1, dtype=torch.float64), X.double(), y.double())
+    >>> h.converged, h.stop_reason, h.epochs_run < 1000
+    (True, 'converged', True)
 
     The nn.Linear tutorial, epoch by epoch:
 

@@ -58,8 +58,8 @@ class Loop:
         self.guard = DivergenceGuard(plan.stable, enabled=plan.on_divergence != "ignore")
         self.rules: list = [self.guard]
         if plan.tol is not None:
-            like = like if like is not None else torch.zeros(0, dtype=torch.float64)
-            self.rules.append(CertifiedStop(plan.optimum, plan.statistics, plan.tol, like))
+            device = like.device if isinstance(like, torch.Tensor) else None
+            self.rules.append(CertifiedStop(plan.distance(device), plan.tol))
         if patience is not None:
             self.rules.append(Patience(patience))
         user = UserCallbacks(callbacks)
@@ -173,7 +173,8 @@ class Loop:
         report = FitReport.from_moments(
             stats, weight, bias, plan.optimum, tol=plan.tol, certify_at=plan.certify_at(self.dtype),
             stop_reason=self.stop_reason, epochs_run=epochs_run, condition_number=plan.condition_number,
-            lr=plan.lr, momentum=plan.momentum, batch_size=plan.settings.get("batch_size"))
+            lr=plan.lr, momentum=plan.momentum, batch_size=plan.settings.get("batch_size"),
+            curvature=plan.curvature)
         if self.stop_reason == "diverged":
             report.converged = False
         return report

@@ -30,7 +30,7 @@ from .analytic import SufficientStatistics
 from .distributed import all_reduce_sum, merge_statistics, setup
 from .lstsq import lstsq
 from .model import LinearModel
-from .report import coefficient_units, default_tol
+from .report import CoefficientDistance, coefficient_units, default_tol
 from .stability import Curvature
 from .streaming import Stream
 from .validation import check_choice, check_float, check_int, check_X_y
@@ -143,6 +143,12 @@ class Plan:
             self._optimum = tuple(lstsq(self.X if in_memory else None, self.y if in_memory else None,
                                         statistics=self.statistics))
         return self._optimum
+
+    def distance(self, device: Any = None) -> Optional[CoefficientDistance]:
+        """The certified distance to the optimum (see :class:`gradlm.report.CoefficientDistance`)."""
+        if self.statistics is None:
+            return None
+        return CoefficientDistance(self.statistics, self.optimum, self.curvature, device)
 
     @property
     def units(self) -> Optional[tuple]:

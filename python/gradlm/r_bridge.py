@@ -98,8 +98,10 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     ``X`` (n, p) is the model matrix, ``y`` (n, k); ``drop_column`` (0-based)
     is its intercept column, dropped here as a view rather than by a copy in R.
     The data are read as they come from R (float64, not copied) for one pass of
-    float64 moments, which give the exact solution, its loss and R²; the
-    training converts them once to float32; one more pass gives the fitted values.
+    float64 moments, which give the standardization, the step, the exact
+    solution and the report (see :class:`~gradlm.GDRegressor`); full-batch
+    training runs on them, other training converts the data once to the
+    model's dtype; one more pass gives the fitted values.
 
     >>> import numpy as np, gradlm
     >>> X, y = gradlm.datasets.crops()
@@ -208,10 +210,10 @@ def save_gd_lm(path: str, weight: Any, bias: Any, *, feature_names: list, target
 def read_model(path: str) -> dict:
     """A model file's arrays (float64) and metadata, for R to build its object from, and its saved
     FitReport as a dict with the verdict (None when the file has none)."""
-    from .serialization import _report_from, read_model_file
+    from .serialization import report_from_dict, read_model_file
 
     arrays, metadata = read_model_file(path)
     info = metadata.get("info")
-    report = _report_from(info.get("report")) if isinstance(info, dict) else None
+    report = report_from_dict(info.get("report")) if isinstance(info, dict) else None
     return {"arrays": {k: v.astype(np.float64) for k, v in arrays.items()}, "metadata": metadata,
             "report": None if report is None else report.to_dict()}

@@ -61,15 +61,40 @@ def coefficient_units(statistics: SufficientStatistics) -> tuple:
     return unit_w, unit_b
 
 
-def coefficient_error(weight: Any, bias: Any, optimum: Any, units: tuple) -> float:
-    """``max |theta - theta*| / (|theta*| + unit)`` over all coefficients (float64)."""
-    W = torch.as_tensor(weight).detach().cpu().to(torch.float64)
-    b = torch.as_tensor(bias).detach().cpu().to(torch.float64).reshape(-1)
-    Ws, bs = (torch.as_tensor(a, dtype=torch.float64) for a in optimum)
-    err_w = ((W - Ws).abs() / (Ws.abs() + units[0])).max() if W.numel() else torch.tensor(0.0)
-    err_b = ((b - bs).abs() / (bs.abs() + units[1])).max()
-    value = float(torch.maximum(err_w, err_b))
-    return value if math.isfinite(value) else math.inf
+class CoefficientDistance:
+    """``max |theta - theta*| / (|theta*| + unit)`` over all coefficients (see the module's docstring).
+
+    For collinear predictors least squares has many solutions: the part of
+    ``theta - theta*`` that the loss does not see (the Hessian's null space)
+    is left out, so any least-squares solution is at distance 0.
+
+    >>> X = torch.tensor([[1.0], [2.0], [4.0]], dtype=torch.float64); y = 2 * X + 1
+    >>> distance = CoefficientDistance(SufficientStatistics(X, y), ([[2.0]], [1.0]))
+    >>> distance(torch.tensor([[2.0]]), torch.tensor([1.0])), round(distance([[2.0]], [1.5]), 6)
+    (0.0, 0.061266)
+    """
+
+    def __init__(self, statistics: SufficientStatistics, optimum: Any, curvature: Any = None,
+                 device: Any = None) -> None:
+        from .stability import Curvature
+
+        opts = {"dtype": torch.float64, "device": device if device is not None else statistics.G.device}
+        unit_w, unit_b = coefficient_units(statistics)
+        self.theta = torch.cat([torch.as_tensor(optimum[0], **opts).reshape(len(unit_b), -1),
+                                torch.as_tensor(optimum[1], **opts).reshape(-1, 1)], dim=1)
+        self.scale = self.theta.abs() + torch.cat([unit_w, unit_b[:, None]], dim=1).to(**opts)
+        curvature = curvature if curvature is not None else Curvature(statistics)
+        self.null = None if curvature.null_space is None else curvature.null_space.to(**opts)
+        self.rank = curvature.rank
+
+    def __call__(self, weight: Any, bias: Any) -> float:
+        W = torch.as_tensor(weight).detach().to(self.theta).reshape(self.theta.shape[0], -1)
+        b = torch.as_tensor(bias).detach().to(self.theta).reshape(-1, 1)
+        diff = torch.cat([W, b], dim=1) - self.theta
+        if self.null is not None:
+            diff = diff - (diff @ self.null) @ self.null.T
+        value = float((diff.abs() / self.scale).max())
+        return value if math.isfinite(value) else math.inf
 
 
 def r_squared(sse: Any, sst: Any) -> np.ndarray:
@@ -111,6 +136,10 @@ class FitReport:
         The step used (chosen by ``lr="auto"`` or given).
     batch_size : int or None
         None for full batch.
+    rank, n_coefficients : int
+        The rank of ``[X, 1]`` (decided on the column-scaled problem) and its
+        column count; below it, predictors are collinear and only the part of
+        the coefficients the data decide is certified.
     """
 
     loss: float
@@ -126,12 +155,15 @@ class FitReport:
     lr: Optional[float] = None
     momentum: Optional[float] = None
     batch_size: Optional[int] = None
+    rank: Optional[int] = None
+    n_coefficients: Optional[int] = None
 
     @classmethod
     def from_moments(cls, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any, *,
                      tol: Optional[float], certify_at: float, stop_reason: str, epochs_run: int,
                      condition_number: float = math.nan, lr: Optional[float] = None,
-                     momentum: Optional[float] = None, batch_size: Optional[int] = None) -> "FitReport":
+                     momentum: Optional[float] = None, batch_size: Optional[int] = None,
+                     curvature: Any = None) -> "FitReport":
         """The report of ``(weight, bias)`` on the data whose moments are ``statistics``.
 
         ``optimum`` is the least-squares ``(weight, bias)`` (:func:`gradlm.lstsq`);
@@ -144,11 +176,13 @@ class FitReport:
         best = statistics.sse(*(torch.as_tensor(a, dtype=torch.float64).to(device) for a in optimum)).cpu()
         nk = statistics.n * statistics.k
         loss, optimum_loss = float(sse.sum() / nk), float(best.sum() / nk)
-        error = coefficient_error(W, b, optimum, coefficient_units(statistics))
+        distance = CoefficientDistance(statistics, optimum, curvature)
+        error = distance(W, b)
         return cls(loss=loss, optimum_loss=optimum_loss, gap=max(loss - optimum_loss, 0.0), coef_error=error,
                    tol=tol, converged=bool(error <= certify_at), stop_reason=stop_reason, epochs_run=epochs_run,
                    r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
-                   condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size)
+                   condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size,
+                   rank=distance.rank, n_coefficients=distance.theta.shape[1])
 
     def on_scale_of(self, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any) -> "FitReport":
         """This report with the loss, the optimum's loss, the gap and R² of ``(weight, bias)`` on the data of
@@ -158,18 +192,26 @@ class FitReport:
         return replace(self, loss=other.loss, optimum_loss=other.optimum_loss, gap=other.gap,
                        r_squared=other.r_squared)
 
+    @property
+    def relative_gap(self) -> float:
+        """``gap / optimum_loss`` (the gap itself when the optimum's loss is 0): the same on any scale of y."""
+        return self.gap / self.optimum_loss if self.optimum_loss > 0 else self.gap
+
     def verdict(self) -> str:
         """One line: converged or not, the gap, and (when not) what to change.
 
         >>> r = FitReport(loss=1.0, optimum_loss=1.0, gap=0.0, coef_error=3e-12, tol=1e-10, converged=True,
         ...               stop_reason="converged", epochs_run=42)
         >>> r.verdict()
-        'converged in 42 epochs: coefficients within 3e-12 of least squares (tol 1e-10), loss gap 0'
+        'converged in 42 epochs: coefficients within 3e-12 of least squares (tol 1e-10), loss gap 0 (relative)'
         """
         reached = f"coefficients within {self.coef_error:.2g} of least squares"
         if self.tol is not None:
             reached += f" (tol {self.tol:.2g})"
-        reached += f", loss gap {self.gap:.3g}"
+        if self.rank is not None and self.n_coefficients is not None and self.rank < self.n_coefficients:
+            reached += (f" on the {self.rank} of {self.n_coefficients} directions the data decide "
+                        "(collinear predictors)")
+        reached += f", loss gap {self.relative_gap:.3g} (relative)"
         if self.converged:
             return f"converged in {self.epochs_run} epochs: {reached}"
         why = {"diverged": "diverged", "interrupted": "interrupted", "callback": "stopped by a callback",

@@ -254,7 +254,7 @@ def load(path: Any) -> Any:
     trained_w = weight * scale / y_scale[:, None]
     trained_b = (bias + weight @ mean - y_mean) / y_scale
     est.model_ = LinearModel.from_params(trained_w, trained_b, dtype=torch.float64)
-    report = _report_from(info.get("report"))
+    report = report_from_dict(info.get("report"))
     est.report_, est.converged_ = report, bool(report is not None and report.converged)
     loss = arrays.get("loss")
     est.history_ = None if loss is None else History(
@@ -272,7 +272,7 @@ def _report_dict(report: Any) -> Optional[dict]:
     return {k: (v if _plain(v) or k == "r_squared" else None) for k, v in out.items()}
 
 
-def _report_from(data: Any) -> Any:
+def report_from_dict(data: Any) -> Any:
     """A saved FitReport back; None when absent or not of the expected fields (files are data, never code)."""
     from dataclasses import fields
 

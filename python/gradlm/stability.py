@@ -76,7 +76,7 @@ class Curvature:
         scale = M.diagonal().sqrt()
         scale = torch.where(scale > 0, scale, torch.ones_like(scale))
         scaled = torch.linalg.eigvalsh(M / torch.outer(scale, scale))
-        eig = torch.linalg.eigvalsh(M)
+        eig, vectors = torch.linalg.eigh(M)
         eps = torch.finfo(torch.float64).eps
         self.rank = max(int((scaled > scaled[-1] * M.shape[0] * eps * 10).sum()), 1)
         self.n_outputs = max(int(k), 1)
@@ -84,6 +84,8 @@ class Curvature:
         # the smallest eigenvalue on the Hessian's range (its null space never moves)
         self.smallest = 2.0 / self.n_outputs * max(float(eig[len(eig) - self.rank]), float(eig[-1]) * eps)
         self.trace = 2.0 / self.n_outputs * float(M.diagonal().sum())
+        # directions [w, b] the loss does not see (collinear predictors): no data decide them
+        self.null_space = vectors[:, : len(eig) - self.rank] if self.rank < len(eig) else None
 
     @property
     def condition_number(self) -> float:

@@ -46,12 +46,17 @@ def batch_loss_and_grads(X: torch.Tensor, y: torch.Tensor, weight: torch.Tensor,
 class SufficientStatistics:
     """The full-batch MSE problem reduced to float64 moments of ``(X, y)``.
 
+    ``origin`` is None, or for :meth:`standardized` statistics
+    ``(original statistics, center, scale, y_center, y_scale)``.
+
     >>> X = torch.tensor([[1.0], [2.0], [4.0]]); y = 2 * X + 1
     >>> stats = SufficientStatistics(X, y)
     >>> loss, dW, db = stats.loss_and_grads(torch.tensor([[2.0]]), torch.tensor([1.0]))
     >>> abs(float(loss)) < 1e-12, dW.abs().max().item() < 1e-12
     (True, True)
     """
+
+    origin = None
 
     def __init__(self, X: torch.Tensor, y: Optional[torch.Tensor], chunk_rows: int = CHUNK_ROWS) -> None:
         if y is None:  # the moments of X alone (as for the learning-rate bound)
@@ -80,6 +85,7 @@ class SufficientStatistics:
             self.C.addmm_(xc.T, yc)
             self.yy += (yc * yc).sum(dim=0)
         self.n, self.k = n, k
+        self.origin = None
         if not (torch.isfinite(self.G).all() and torch.isfinite(self.C).all() and torch.isfinite(self.yy).all()):
             raise ValueError(
                 "the data's sums of squares overflow float64 (values of about 1e154 or more); "
@@ -132,6 +138,7 @@ class SufficientStatistics:
         out.C = self.C + other.C.to(self.C) + w * torch.outer(dx, dy)
         out.yy = self.yy + other.yy.to(self.yy) + w * dy * dy
         out.n, out.k = n, self.k
+        out.origin = None
         return out
 
     def standardized(self, center: torch.Tensor, scale: torch.Tensor, y_center: Optional[torch.Tensor] = None,
@@ -150,6 +157,10 @@ class SufficientStatistics:
         out.G = self.G / torch.outer(scale, scale)
         out.C = self.C / scale[:, None]
         out.my, out.yy, out.n, out.k = self.my, self.yy, self.n, self.k
+        # how they were made: the certified distance is measured on the original scale (gradlm.report)
+        out.origin = (self, center, scale,
+                      torch.zeros_like(self.my) if y_scale is None else y_center.to(self.G),
+                      torch.ones_like(self.my) if y_scale is None else y_scale.to(self.G))
         if y_scale is not None:
             y_scale = y_scale.to(self.G)
             out.my = (self.my - y_center.to(self.G)) / y_scale
@@ -163,6 +174,8 @@ class SufficientStatistics:
         for key in ("mx", "my", "G", "C", "yy"):
             setattr(out, key, getattr(self, key).to(device))
         out.n, out.k = self.n, self.k
+        if self.origin is not None:
+            out.origin = (self.origin[0].to(device),) + tuple(t.to(device) for t in self.origin[1:])
         return out
 
     @property

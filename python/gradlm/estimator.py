@@ -65,8 +65,10 @@ class GDRegressor(*_BASES):
     seed : int, optional
         Seeds the initial parameters and the batch order; the global torch RNG
         is left as it was. None uses the global RNG.
-    dtype : the model's dtype; None (the default) follows the data: float32
-        for float32 data, float64 otherwise (NumPy, pandas, R and lists).
+    dtype : the model's dtype; None (the default): float64 for full-batch
+        training on the moments (the rows are never converted, so float64
+        costs nothing), else the data's: float32 for float32 data, float64
+        otherwise (NumPy, pandas, R and lists).
     device : the model's device (default the CPU).
     progress : bool, optional
         A progress bar (see :func:`gradlm.fit`).
@@ -190,10 +192,11 @@ class GDRegressor(*_BASES):
             y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
             X, y = check_X_y_view(X, y)  # read in place; converted below only if training needs the rows
             n, data_dtype = X.shape[0], X.dtype
-        dtype = data_dtype if self.dtype is None else as_dtype(self.dtype)
         # (moments passed in only spare a pass: they decide nothing, so R and Python train alike)
         on_moments = uses_moments(batch_size=self.batch_size, fast=self.fast, n=n, lr=self.lr,
                                   streamed=source is not None, distributed=self.distributed)
+        # On the moments the rows are never converted: float64 parameters cost nothing.
+        dtype = as_dtype(self.dtype) if self.dtype is not None else (torch.float64 if on_moments else data_dtype)
         stats = statistics
         if stats is None and (on_moments or self.standardize or source is None):
             stats = self._statistics(shard if source is not None else (X, y))

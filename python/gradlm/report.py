@@ -64,6 +64,10 @@ def coefficient_units(statistics: SufficientStatistics) -> tuple:
 class CoefficientDistance:
     """``max |theta - theta*| / (|theta*| + unit)`` over all coefficients (see the module's docstring).
 
+    Measured on the data's original scale: for standardized statistics
+    (``statistics.origin``), parameters are mapped back first, so that a
+    fit certified on the standardized scale is certified as reported (the
+    original intercept takes every weight's error times its column's mean).
     For collinear predictors least squares has many solutions: the part of
     ``theta - theta*`` that the loss does not see (the Hessian's null space)
     is left out, so any least-squares solution is at distance 0.
@@ -78,19 +82,38 @@ class CoefficientDistance:
                  device: Any = None) -> None:
         from .stability import Curvature
 
-        opts = {"dtype": torch.float64, "device": device if device is not None else statistics.G.device}
-        unit_w, unit_b = coefficient_units(statistics)
-        self.theta = torch.cat([torch.as_tensor(optimum[0], **opts).reshape(len(unit_b), -1),
-                                torch.as_tensor(optimum[1], **opts).reshape(-1, 1)], dim=1)
-        self.scale = self.theta.abs() + torch.cat([unit_w, unit_b[:, None]], dim=1).to(**opts)
+        self.opts = {"dtype": torch.float64, "device": device if device is not None else statistics.G.device}
+        k = statistics.k
+        self.map = None
+        original = statistics
+        if statistics.origin is not None:
+            original, center, scale, y_center, y_scale = statistics.origin
+            self.map = tuple(t.to(**self.opts) for t in (center, scale, y_center, y_scale))
+        unit_w, unit_b = coefficient_units(original)
+        self.theta = self._original(torch.as_tensor(optimum[0], **self.opts).reshape(k, -1),
+                                    torch.as_tensor(optimum[1], **self.opts).reshape(-1, 1))
+        self.scale = self.theta.abs() + torch.cat([unit_w, unit_b[:, None]], dim=1).to(**self.opts)
         curvature = curvature if curvature is not None else Curvature(statistics)
-        self.null = None if curvature.null_space is None else curvature.null_space.to(**opts)
+        self.null = None
+        if curvature.null_space is not None:  # directions, mapped by the linear part, then orthonormal
+            null = curvature.null_space.to(**self.opts).T  # (m, d + 1)
+            mapped = self._original(null[:, :-1], null[:, -1:], linear=True)
+            self.null = torch.linalg.qr(mapped.T).Q
         self.rank = curvature.rank
 
+    def _original(self, W: torch.Tensor, b: torch.Tensor, linear: bool = False) -> torch.Tensor:
+        """``[W, b]`` on the original scale (one row per output; ``linear``: directions, no shift or y scale)."""
+        if self.map is not None:
+            center, scale, y_center, y_scale = self.map
+            rows = torch.ones_like(b) if linear else y_scale[:, None]
+            W = W * rows / scale
+            b = b * rows - W @ center[:, None] + (0.0 if linear else y_center[:, None])
+        return torch.cat([W, b], dim=1)
+
     def __call__(self, weight: Any, bias: Any) -> float:
-        W = torch.as_tensor(weight).detach().to(self.theta).reshape(self.theta.shape[0], -1)
-        b = torch.as_tensor(bias).detach().to(self.theta).reshape(-1, 1)
-        diff = torch.cat([W, b], dim=1) - self.theta
+        W = torch.as_tensor(weight).detach().to(**self.opts).reshape(self.theta.shape[0], -1)
+        b = torch.as_tensor(bias).detach().to(**self.opts).reshape(-1, 1)
+        diff = self._original(W, b) - self.theta
         if self.null is not None:
             diff = diff - (diff @ self.null) @ self.null.T
         value = float((diff.abs() / self.scale).max())

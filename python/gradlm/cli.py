@@ -219,7 +219,8 @@ def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "demo":
             X, y = data = datasets.crops()  # (float32, as the tutorial has them; trained in float64)
-            return _run(args, X.double(), y.double(), data.feature_names, data.target_names, None if args.json else args.plot)
+            return _run(args, X.double(), y.double(), data.feature_names, data.target_names,
+                        None if args.json else args.plot)
         if _streamed(args.path):
             target = args.target if args.path.endswith(".npy") else args.target.split(",")
             features = args.features.split(",") if args.features else None

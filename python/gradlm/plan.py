@@ -260,7 +260,8 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
                                          distributed=distributed)
     if on_moments:
         engine = "sufficient statistics"
-    elif linear and batch_size is not None and (fast or distributed or (fast is None and (lr == AUTO or n >= FAST_MIN_ROWS))):
+    elif linear and batch_size is not None and (
+            fast or distributed or (fast is None and (lr == AUTO or n >= FAST_MIN_ROWS))):
         engine = "analytic"
     else:
         engine = "autograd"

@@ -195,13 +195,18 @@ class SufficientStatistics:
         return (W @ self.G * W).sum(dim=1) - 2 * (W * self.C.T).sum(dim=1) + self.yy + self.n * e * e
 
     def loss_and_grads(self, weight: torch.Tensor, bias: torch.Tensor) -> tuple:
-        """``(loss, dW, db)`` at ``(weight, bias)``: float64 loss, gradients in the parameters' dtype."""
+        """``(loss, dW, db)`` at ``(weight, bias)``: float64 loss, gradients in the parameters' dtype.
+
+        (Called once an epoch, thousands of times on ill-conditioned data: few
+        tensor calls, as each costs microseconds for these small matrices.)
+        """
         W = weight.to(torch.float64)
-        e = bias.to(torch.float64) + W @ self.mx - self.my
+        e = torch.addmv(bias.to(torch.float64) - self.my, W, self.mx)
         WG = W @ self.G
         nk = self.n * self.k
-        loss = ((WG * W).sum() - 2 * (W * self.C.T).sum() + self.yy.sum() + self.n * (e @ e)) / nk
-        dW = (2.0 / nk) * (WG - self.C.T + self.n * torch.outer(e, self.mx))
+        CT = self.C.T
+        loss = (torch.dot((WG - 2 * CT).reshape(-1), W.reshape(-1)) + self.yy.sum() + self.n * torch.dot(e, e)) / nk
+        dW = torch.addr(WG - CT, e, self.mx, alpha=self.n).mul_(2.0 / nk)
         db = (2.0 * self.n / nk) * e
         return loss, dW.to(weight.dtype), db.to(bias.dtype)
 

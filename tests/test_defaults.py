@@ -172,9 +172,9 @@ def test_automatic_step_is_inside_the_stable_bound_and_faster_than_plain_gd():
     stats = gradlm.analytic.SufficientStatistics(torch.from_numpy(Xs), torch.from_numpy(y[:, None]))
     c = Curvature(stats)
     lr, momentum = c.heavy_ball()
-    assert lr < c.max_stable_lr(momentum)
-    assert c.rate(lr, momentum) == pytest.approx((math.sqrt(c.condition_number) - 1) / (math.sqrt(c.condition_number) + 1),
-                                                rel=1e-6)
+    assert lr < c.max_stable_lr(momentum) / 1.005  # strictly inside, never on the edge
+    kappa = 1.01 * c.condition_number  # (lambda_max taken 1% larger)
+    assert c.rate(lr, momentum) == pytest.approx((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1), rel=1e-6)
     plain = 2 / (c.largest + c.smallest)
     assert c.rate(plain) == pytest.approx((c.condition_number - 1) / (c.condition_number + 1), rel=1e-9)
     # the Hessian's eigenvalues from the moments equal autograd's Hessian
@@ -243,3 +243,39 @@ def test_the_warning_and_the_report_quote_the_same_gap_on_any_scale():
     quoted = float(str(caught[0].message).split("loss gap ")[1].split(" ")[0])
     assert quoted == pytest.approx(est.report_.relative_gap, rel=1e-2)
     assert f"loss gap {quoted:.3g} (relative)" in est.report_.verdict()
+
+
+def test_default_step_never_diverges_on_a_very_ill_conditioned_design():
+    """cars, dist ~ poly(speed, 6, raw = TRUE): condition number about 1e10; the automatic step sat on the stable
+    bound, its stiffest direction grew, and the guard called the default fit divergent, advising lr='auto'."""
+    speed = np.array([4, 4, 7, 7, 8, 9, 10, 10, 10, 11, 11, 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15,
+                      15, 16, 16, 17, 17, 17, 18, 18, 18, 18, 19, 19, 19, 20, 20, 20, 20, 20, 22, 23, 24, 24, 24, 24,
+                      25], dtype=np.float64)
+    dist = np.array([2, 10, 4, 22, 16, 10, 18, 26, 34, 17, 28, 14, 20, 24, 28, 26, 34, 34, 46, 26, 36, 60, 80, 20, 26,
+                     54, 32, 40, 32, 40, 50, 42, 56, 76, 84, 36, 46, 68, 32, 48, 52, 56, 64, 66, 54, 70, 92, 93, 120,
+                     85], dtype=np.float64)
+    X = np.column_stack([speed ** k for k in range(1, 7)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = gradlm.GDRegressor().fit(X, dist)  # no DivergenceError
+    assert est.history_.stop_reason in ("converged", "epochs") and np.isfinite(est.coef_).all()
+    assert est.converged_ != any(issubclass(w.category, gradlm.ConvergenceWarning) for w in caught)
+    assert est.report_.loss <= 1.01 * np.mean((dist - dist.mean()) ** 2)  # never worse than the mean
+
+
+def test_predictors_whose_squares_underflow_are_refused_not_certified():
+    """X * 1e-170: the moments underflowed, the columns looked constant, and the fit said converged (score 0)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    y = X @ np.array([1.0, 2.0]) + 0.1 * rng.normal(size=20)
+    with pytest.raises(ValueError, match=r"column 0 of X has values of about .*e-17\d: their squares underflow"):
+        gradlm.GDRegressor().fit(X * 1e-170, y)
+    assert fit_quietly(gradlm.GDRegressor(), X * 1e-140, y).score(X * 1e-140, y) > 0.99
+
+
+def test_relative_gap_is_the_same_in_the_warning_and_the_report_with_several_outputs():
+    X, y = load_linnerud(return_X_y=True)
+    with pytest.warns(gradlm.ConvergenceWarning) as caught:
+        est = gradlm.GDRegressor(epochs=3).fit(X, y)
+    quoted = float(str(caught[0].message).split("loss gap ")[1].split(" ")[0])
+    assert quoted == pytest.approx(est.report_.relative_gap, rel=1e-2)

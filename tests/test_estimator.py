@@ -20,7 +20,7 @@ def test_standardized_fit_reaches_lstsq_to_1e_4():
     np.testing.assert_allclose(est.coef_, weight, rtol=1e-4)
     np.testing.assert_allclose(est.intercept_, bias, rtol=1e-4)
     gap = est.optimality_gap(X, y)
-    assert 0 <= gap < 1e-5 * gradlm.loss_at(weight, bias, X, y)
+    assert -1e-12 <= gap / gradlm.loss_at(weight, bias, X, y) < 1e-5  # (rounding can take it a hair below 0)
 
 
 def test_matches_sklearn_linear_regression_and_r2():
@@ -36,7 +36,7 @@ def test_matches_sklearn_linear_regression_and_r2():
 
 def test_without_standardize_coefficients_are_the_models():
     X, y = gradlm.datasets.line()
-    est = gradlm.GDRegressor(epochs=50, lr=0.001, seed=59, standardize=False).fit(X, y)
+    est = gradlm.GDRegressor(epochs=50, lr=0.001, seed=59, standardize=False, fast=False).fit(X, y)
     torch.manual_seed(59)
     history = gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=50, lr=0.001)
     np.testing.assert_allclose(est.coef_, history.weight, rtol=1e-7)

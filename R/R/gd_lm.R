@@ -81,6 +81,7 @@ gd_lm <- function(formula, ...) UseMethod("gd_lm")
 gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
                           init = "torch", dtype = NULL, subset, na.action, ...) {
+  refuse_lm_only_arguments(match.call(expand.dots = FALSE)$...)
   if (missing(data)) stop("data is required: the data.frame holding the formula's variables.", call. = FALSE)
   if (!is.data.frame(data)) stop(sprintf("data must be a data.frame; got %s.", class(data)[1]), call. = FALSE)
   if (nrow(data) == 0L) stop("data has 0 rows; pass a data.frame with data.", call. = FALSE)
@@ -98,6 +99,10 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
   mf <- eval(mf, parent.frame())
   if (nrow(mf) == 0L) stop("no rows are left after removing those with NA (na.action).", call. = FALSE)
   mt <- attr(mf, "terms")
+  if (!is.null(attr(mt, "offset"))) {
+    stop("gd_lm does not fit offset() terms yet (it would ignore them); subtract the offset from the response, ",
+         "e.g. I(y - offset) ~ x, or use lm().", call. = FALSE)
+  }
   if (attr(mt, "intercept") == 0L) {
     stop("gd_lm always fits an intercept (the bias); remove '- 1' or '+ 0' from the formula.", call. = FALSE)
   }
@@ -133,6 +138,7 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
 gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
                           init = "torch", dtype = NULL, ...) {
+  refuse_lm_only_arguments(match.call(expand.dots = FALSE)$...)
   x <- as_numeric_data(formula, "x")
   if (is.null(dim(x))) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
   # Names are not set on x itself: that would copy the user's matrix.
@@ -147,6 +153,17 @@ gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size =
                       seed = seed, tol = tol, patience = patience, init = init, dtype = dtype, ...)
   out$call <- gd_lm_call(match.call())
   out
+}
+
+# lm() arguments gd_lm does not have yet: a clear error, not Python's "unexpected keyword argument".
+refuse_lm_only_arguments <- function(dots) {
+  unsupported <- intersect(names(dots), c("weights", "offset", "contrasts", "method", "model", "qr",
+                                          "singular.ok", "x", "y"))
+  if (length(unsupported)) {
+    stop(sprintf("gd_lm does not support %s yet; drop %s or use lm().",
+                 paste0("'", unsupported, "'", collapse = ", "), if (length(unsupported) > 1L) "them" else "it"),
+         call. = FALSE)
+  }
 }
 
 # The call as the user wrote it (gd_lm(...), not the method's name), as lm() shows it.

@@ -26,6 +26,8 @@ from typing import Optional
 import torch
 
 CHUNK_ROWS = 1 << 16
+# Columns of X on a smaller scale than this have squares below float64's smallest normal number.
+UNDERFLOW_SCALE = 1e-150
 
 
 def batch_loss_and_grads(X: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> tuple:
@@ -90,6 +92,16 @@ class SufficientStatistics:
             raise ValueError(
                 "the data's sums of squares overflow float64 (values of about 1e154 or more); "
                 "rescale X and y, for example to standard units."
+            )
+        # values so small that their squares underflow float64 would look constant (or collinear)
+        variance = self.G.diagonal() / n
+        tiny = (((self.mx.abs() > 0) & (self.mx.abs() < UNDERFLOW_SCALE))
+                | ((variance > 0) & (variance < UNDERFLOW_SCALE ** 2)))
+        if bool(tiny.any()):
+            j = int(tiny.nonzero()[0, 0])
+            raise ValueError(
+                f"column {j} of X has values of about {float(self.mx[j].abs()) or float(variance[j].sqrt()):.1e}: "
+                "their squares underflow float64; rescale it (multiply it by a power of 10)."
             )
 
     @classmethod

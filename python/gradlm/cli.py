@@ -24,13 +24,14 @@ from .serialization import save
 from .streaming import CHUNK_ROWS, Stream, statistics_of, stream
 
 
-def _report_epochs(history, every: Optional[int], out) -> None:
+def _report_epochs(history, every: Optional[int], out, standardized: bool) -> None:
     n = history.epochs_run
     every = every or max(1, n // 20)
-    print(f"{'epoch':>6}  {'loss':>14}", file=out)
+    # (a standardized fit's losses are in units of the targets' variance)
+    print(f"{'epoch':>6}  {'loss (standardized)' if standardized else 'loss':>20}", file=out)
     for i in range(n):
         if (i + 1) % every == 0 or i == 0 or i == n - 1:
-            print(f"{i + 1:>6}  {history.loss[i]:>14.8g}", file=out)
+            print(f"{i + 1:>6}  {history.loss[i]:>20.8g}", file=out)
     print(f"stopped after {n} epochs ({history.stop_reason})", file=out)
 
 
@@ -111,7 +112,7 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
         print(json.dumps(result))
         return 0
     out = sys.stdout
-    _report_epochs(history, args.every, out)
+    _report_epochs(history, args.every, out, bool(args.standardize))
     print(file=out)
     _report_coefficients(est, ref, feature_names, target_names, out)
     if report is not None:

@@ -192,9 +192,10 @@ class GDRegressor(*_BASES):
             y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
             X, y = check_X_y_view(X, y)  # read in place; converted below only if training needs the rows
             n, data_dtype = X.shape[0], X.dtype
-        # (moments passed in only spare a pass: they decide nothing, so R and Python train alike)
-        on_moments = uses_moments(batch_size=self.batch_size, fast=self.fast, n=n, lr=self.lr,
-                                  streamed=source is not None, distributed=self.distributed)
+        # An estimator has no tutorial digits to reproduce: full batch runs on the moments unless fast=False.
+        # (Moments passed in only spare a pass: they decide nothing, so R and Python train alike.)
+        on_moments = uses_moments(batch_size=self.batch_size, fast=True if self.fast is None else self.fast, n=n,
+                                  lr=self.lr, streamed=source is not None, distributed=self.distributed)
         # On the moments the rows are never converted: float64 parameters cost nothing.
         dtype = as_dtype(self.dtype) if self.dtype is not None else (torch.float64 if on_moments else data_dtype)
         stats = statistics

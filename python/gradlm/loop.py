@@ -210,6 +210,10 @@ class Loop:
                         "rescale the data, or use dtype float64.")
         if bound is None or lr is None:
             return "Lower lr, or leave lr='auto' (the default)."
+        if plan.settings.get("lr_auto"):
+            return (f"The automatic step (lr={lr:.4g}, momentum={momentum:.4g}) is inside the stable bound "
+                    f"{bound:.4g}; on data this ill-conditioned (condition number {plan.condition_number:.2g}) "
+                    "float64's rounding moves it. Standardize the data, or take the exact solution from lstsq().")
         what = "2 / the largest eigenvalue of the loss's Hessian" if not momentum else \
             f"2 (1 + momentum) / the largest eigenvalue of the loss's Hessian, momentum {momentum:g}"
         if plan.stable is False:

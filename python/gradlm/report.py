@@ -143,6 +143,9 @@ class FitReport:
         MSE of the least-squares solution.
     gap : float
         ``loss - optimum_loss`` (>= 0 up to rounding).
+    relative_gap : float
+        The largest over outputs of each output's gap over its optimum's
+        loss (the gap itself where that is 0): the same on any scale of y.
     coef_error : float
         The largest coefficient error, in the units above.
     tol : float or None
@@ -178,6 +181,7 @@ class FitReport:
     lr: Optional[float] = None
     momentum: Optional[float] = None
     batch_size: Optional[int] = None
+    relative_gap: float = math.nan
     rank: Optional[int] = None
     n_coefficients: Optional[int] = None
 
@@ -199,13 +203,16 @@ class FitReport:
         best = statistics.sse(*(torch.as_tensor(a, dtype=torch.float64).to(device) for a in optimum)).cpu()
         nk = statistics.n * statistics.k
         loss, optimum_loss = float(sse.sum() / nk), float(best.sum() / nk)
+        excess = (sse - best).clamp(min=0.0)
+        relative = torch.where(best > 0, excess / torch.where(best > 0, best, torch.ones_like(best)), excess / nk)
         distance = CoefficientDistance(statistics, optimum, curvature)
         error = distance(W, b)
         return cls(loss=loss, optimum_loss=optimum_loss, gap=max(loss - optimum_loss, 0.0), coef_error=error,
                    tol=tol, converged=bool(error <= certify_at), stop_reason=stop_reason, epochs_run=epochs_run,
                    r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
                    condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size,
-                   rank=distance.rank, n_coefficients=distance.theta.shape[1])
+                   rank=distance.rank, n_coefficients=distance.theta.shape[1],
+                   relative_gap=float(relative.max()))
 
     def on_scale_of(self, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any) -> "FitReport":
         """This report with the loss, the optimum's loss, the gap and R² of ``(weight, bias)`` on the data of
@@ -213,18 +220,13 @@ class FitReport:
         other = FitReport.from_moments(statistics, weight, bias, optimum, tol=self.tol, certify_at=math.inf,
                                        stop_reason=self.stop_reason, epochs_run=self.epochs_run)
         return replace(self, loss=other.loss, optimum_loss=other.optimum_loss, gap=other.gap,
-                       r_squared=other.r_squared)
-
-    @property
-    def relative_gap(self) -> float:
-        """``gap / optimum_loss`` (the gap itself when the optimum's loss is 0): the same on any scale of y."""
-        return self.gap / self.optimum_loss if self.optimum_loss > 0 else self.gap
+                       relative_gap=other.relative_gap, r_squared=other.r_squared)
 
     def verdict(self) -> str:
         """One line: converged or not, the gap, and (when not) what to change.
 
         >>> r = FitReport(loss=1.0, optimum_loss=1.0, gap=0.0, coef_error=3e-12, tol=1e-10, converged=True,
-        ...               stop_reason="converged", epochs_run=42)
+        ...               stop_reason="converged", epochs_run=42, relative_gap=0.0)
         >>> r.verdict()
         'converged in 42 epochs: coefficients within 3e-12 of least squares (tol 1e-10), loss gap 0 (relative)'
         """

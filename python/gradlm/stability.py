@@ -22,8 +22,10 @@ the rank tolerance) cost O(d^3) once, for any number of rows. From them:
 
   whose error shrinks by ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1)`` an epoch
   (plain GD: ``(kappa - 1) / (kappa + 1)``): about ``sqrt(kappa)`` epochs,
-  not ``kappa``, per factor of e. The pair is always inside the stable bound;
-  an underestimated ``lambda_min`` only slows it.
+  not ``kappa``, per factor of e. ``lambda_max`` is taken 1% larger than it
+  is, so the pair is strictly inside the stable bound (never on its edge,
+  where the stiffest direction's transient grows); an underestimated
+  ``lambda_min`` only slows it.
 - **mini-batches** (``lr="auto"``, ``batch_size=B``): plain SGD at
   ``lr = 1 / (lambda_max(H) + tr(H) / B)``, a safe fraction of the bound
   (each batch's curvature exceeds the whole data's by about ``tr(H) / B``).
@@ -41,6 +43,10 @@ import torch
 
 from .analytic import SufficientStatistics
 from .validation import as_float_view, check_int, check_X
+
+
+# lambda_max is taken this much larger for the automatic heavy-ball pair (see Curvature.heavy_ball).
+HEAVY_BALL_MARGIN = 1.01
 
 
 def second_moments(statistics: SufficientStatistics) -> torch.Tensor:
@@ -97,10 +103,18 @@ class Curvature:
         return 2.0 * (1.0 + momentum) / self.largest
 
     def heavy_ball(self) -> tuple:
-        """``(lr, momentum)``: Polyak's optimal heavy-ball pair (see the module's docstring)."""
-        root = math.sqrt(self.condition_number)
+        """``(lr, momentum)``: Polyak's heavy-ball pair (see the module's docstring), for ``lambda_max`` taken
+        ``HEAVY_BALL_MARGIN`` larger than it is.
+
+        The exact pair puts the stiffest direction on a double root, whose
+        transient grows about ``sqrt(kappa)``-fold before it decays (beyond a
+        condition number of 1e9, past what float64 rounds the bound to); the
+        margin keeps every direction strictly inside the stable region.
+        """
+        largest = self.largest * HEAVY_BALL_MARGIN
+        root = math.sqrt(largest / self.smallest)
         beta = ((root - 1.0) / (root + 1.0)) ** 2
-        return (1.0 + math.sqrt(beta)) ** 2 / self.largest, beta
+        return (1.0 + math.sqrt(beta)) ** 2 / largest, beta
 
     def mini_batch_lr(self, batch_size: int) -> float:
         """A safe plain-SGD step for batches of ``batch_size`` rows."""

@@ -216,3 +216,13 @@ test_that("one response: summary, tidy and predict", {
   expect_equal(tidy(f)$term, c("(Intercept)", "wt", "hp"))
   expect_equal(predict(f, mtcars[1:3, ]), predict(lm(mpg ~ wt + hp, data = mtcars), mtcars[1:3, ]), tolerance = 1e-8)
 })
+
+test_that("offset() and lm()-only arguments are refused, never silently ignored", {
+  skip_if_no_gradlm()
+  # offset(hp / 10) was dropped: wt -5.34 against lm()'s -9.96, and summary() said converged
+  expect_error(gd_lm(mpg ~ wt + offset(hp / 10), data = mtcars), "does not fit offset\\(\\) terms yet")
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = cyl), "does not support 'weights' yet")
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, contrasts = list()), "does not support 'contrasts' yet")
+  expect_error(gd_lm(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg, weights = mtcars$cyl),
+               "does not support 'weights' yet")
+})

@@ -233,6 +233,13 @@ def test_collinear_predictors_are_certified_on_the_directions_the_data_decide():
     exact = gradlm.lstsq(Xd, y)
     np.testing.assert_allclose(est.predict(Xd), Xd @ exact.weight.T + exact.bias, rtol=1e-9)
     assert est.report_.gap <= 1e-12 * est.report_.optimum_loss
+    # the split between aliased columns was the random start's; now it is the minimum-norm one, whatever the seed
+    other = gradlm.GDRegressor(seed=1).fit(Xd, y)
+    np.testing.assert_allclose(other.coef_, est.coef_, rtol=1e-8)
+    # minimum norm on the standardized scale: orthogonal there to the aliased direction x1 + x2 - x4
+    scaled = est.coef_ * Xd.std(0)
+    alias = np.array([1.0, 1.0, 0.0, -1.0]) * Xd.std(0)
+    np.testing.assert_allclose(scaled @ alias, 0.0, atol=1e-8 * np.abs(scaled).max() * np.abs(alias).max())
 
 
 def test_the_warning_and_the_report_quote_the_same_gap_on_any_scale():

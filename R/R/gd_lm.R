@@ -237,7 +237,12 @@ new_report <- function(report) {
 # (the core sends a 1-D array), else a matrix. Called on a fresh value, so the
 # names are set without a copy.
 label_rows <- function(m, rows, responses) {
-  if (is.matrix(m)) dimnames(m) <- list(rows, responses) else names(m) <- rows
+  if (is.matrix(m)) {
+    dimnames(m) <- list(rows, responses)
+  } else {
+    dim(m) <- NULL  # a plain named vector, as lm() gives (reticulate makes a 1-D array)
+    names(m) <- rows
+  }
   m
 }
 
@@ -308,7 +313,7 @@ print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), .
 #'   to predict for; rows with NA predict NA.
 #' @export
 predict.gd_lm <- function(object, newdata, ...) {
-  if (missing(newdata) || is.null(newdata)) return(object$fitted.values)
+  if (missing(newdata) || is.null(newdata)) return(stats::napredict(object$na.action, object$fitted.values))
   x <- model_matrix_for(object, newdata)
   ok <- stats::complete.cases(x)
   pred <- matrix(NA_real_, nrow(x), length(object$responses),
@@ -358,7 +363,7 @@ nobs.gd_lm <- function(object, ...) if (!is.null(object[["n_obs"]])) object[["n_
 #' @export
 fitted.gd_lm <- function(object, ...) {
   needs_training_data(object, "fitted values")
-  object$fitted.values
+  stats::napredict(object$na.action, object$fitted.values)  # na.exclude pads with NA, as lm() does
 }
 
 #' @rdname gd_lm
@@ -366,7 +371,7 @@ fitted.gd_lm <- function(object, ...) {
 #' @export
 residuals.gd_lm <- function(object, ...) {
   needs_training_data(object, "residuals")
-  object$residuals
+  stats::naresid(object$na.action, object$residuals)
 }
 
 # A fit read by load_model() has no training data: say so rather than return NULL.

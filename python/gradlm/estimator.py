@@ -40,6 +40,15 @@ def _owns(tensor: torch.Tensor, source: Any) -> bool:
     return True  # nested lists were converted into a new array
 
 
+def _project_out(model: LinearModel, null_space: torch.Tensor) -> None:
+    """Remove from each output's start ``[w, b]`` its component along ``null_space`` ((d + 1, m), orthonormal)."""
+    with torch.no_grad():
+        theta = torch.cat([model.weight, model.bias[:, None]], dim=1).to(null_space)
+        theta -= (theta @ null_space) @ null_space.T
+        model.weight.copy_(theta[:, :-1])
+        model.bias.copy_(theta[:, -1])
+
+
 class GDRegressor(*_BASES):
     """Linear regression fitted by gradient descent, with scikit-learn conventions.
 
@@ -226,9 +235,15 @@ class GDRegressor(*_BASES):
                 torch.manual_seed(self.seed)
             model = LinearModel(n_features, n_targets, init=self.init, dtype=dtype, device=self.device)
         tol = self.tol
-        if tol == "auto" and trained_stats is not None:
-            # the estimator always certifies (fit() does only where lr or epochs is automatic)
-            tol = default_tol(dtype, Curvature(trained_stats).condition_number)
+        if trained_stats is not None:
+            curvature = Curvature(trained_stats)
+            if tol == "auto":  # the estimator always certifies (fit() does only where lr or epochs is automatic)
+                tol = default_tol(dtype, curvature.condition_number)
+            if curvature.null_space is not None:
+                # Collinear predictors: no data decide the start's part along the Hessian's null space, and
+                # gradient steps never move it. Without it, training ends at the minimum-norm solution, as
+                # lstsq gives it, whatever the seed.
+                _project_out(model, curvature.null_space)
         history = fit(
             model,
             *data,

@@ -226,3 +226,18 @@ test_that("offset() and lm()-only arguments are refused, never silently ignored"
   expect_error(gd_lm(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg, weights = mtcars$cyl),
                "does not support 'weights' yet")
 })
+
+test_that("na.exclude pads fitted values and residuals with NA, as lm() does", {
+  skip_if_no_gradlm()
+  f <- gd_lm(Ozone ~ Wind + Temp, data = airquality, na.action = na.exclude)
+  ref <- lm(Ozone ~ Wind + Temp, data = airquality, na.action = na.exclude)
+  expect_length(fitted(f), nrow(airquality))
+  expect_equal(unname(is.na(residuals(f))), unname(is.na(residuals(ref))))
+  expect_equal(fitted(f), fitted(ref), tolerance = 1e-8, ignore_attr = TRUE)
+  expect_equal(residuals(f), residuals(ref), tolerance = 1e-8, ignore_attr = TRUE)
+  expect_equal(predict(f), predict(ref), tolerance = 1e-8, ignore_attr = TRUE)
+  expect_equal(names(fitted(f)), names(fitted(ref)))
+  # na.omit (the default) does not pad
+  used <- complete.cases(airquality[, c("Ozone", "Wind", "Temp")])
+  expect_length(fitted(gd_lm(Ozone ~ Wind + Temp, data = airquality)), sum(used))
+})

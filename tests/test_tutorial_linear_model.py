@@ -57,8 +57,8 @@ def test_every_row_of_the_table(dtype):
 def test_final_current_weight_and_bias_line():
     history = tutorial_fit()
     # The tutorial prints: Current weight: 1.98381913, Current bias: 1.05575156
-    assert f"{history.weight[0, 0]:.8f}" == "1.98381913"
-    assert f"{history.bias[0]:.8f}" == "1.05575156"
+    # (to 1e-6 relative: torch's float32 kernels differ in the 7th digit between CPUs, AVX2 or AVX-512)
+    np.testing.assert_allclose([history.weight[0, 0], history.bias[0]], [1.98381913, 1.05575156], rtol=1e-6)
     # and the fitted line at x = 1 and 50: [  3.0395708 100.246704 ]
     x1 = np.array([1.0, 50.0], dtype=np.float32)
     np.testing.assert_allclose(x1 * history.weight[0, 0] + history.bias[0], [3.0395708, 100.246704], rtol=1e-6)

@@ -40,6 +40,8 @@ ROWS = [
     ("zero targets", lambda: gradlm.lstsq(X, Y[:, :0]), ValueError, "y has 0 columns"),
     ("too large for float32", lambda: fit(with_nan(X, 3, 0, 1e39)), ValueError, "too large for float32"),
     ("moments overflow", lambda: gradlm.lstsq(X * 1e160, Y), ValueError, "overflow float64"),
+    ("squares underflow", lambda: gradlm.GDRegressor().fit(X * 1e-170, Y), ValueError,
+     "their squares underflow float64; rescale it"),
     ("1-D y, several outputs", lambda: fit(y=Y[:, 0]), ValueError, r"y is 1-D .* model has 2 outputs; pass y with shape \(12, 2\)"),
     ("y columns != outputs", lambda: fit(y=np.zeros((12, 3))), ValueError, "build the model with out_features=3"),
     ("X not 2-D", lambda: gradlm.lstsq(np.zeros((2, 2, 2)), Y[:2]), ValueError, r"must be 2-D \(rows, features\)"),

@@ -83,7 +83,13 @@ def test_lstsq_succeeds_or_raises_a_documented_error(problem):
 @given(hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 4)), elements=st.floats(-1e3, 1e3)),
        st.integers(1, 3))
 def test_suggest_lr_is_positive_and_finite_for_finite_data(X, k):
-    bound = gradlm.suggest_lr(X, n_outputs=k)
+    try:
+        bound = gradlm.suggest_lr(X, n_outputs=k)
+    except ValueError as err:  # a column whose squares underflow float64 is refused, by name (README's table)
+        assert "their squares underflow float64" in str(err)
+        scale = np.abs(X).max(axis=0)
+        assert ((scale > 0) & (scale < 1e-140)).any()
+        return
     assert np.isfinite(bound) and bound > 0
 
 

@@ -280,3 +280,17 @@ def test_predictors_whose_squares_underflow_are_refused_not_certified():
     with pytest.raises(ValueError, match=r"column 0 of X has values of about .*e-17\d: their squares underflow"):
         gradlm.GDRegressor().fit(X * 1e-170, y)
     assert fit_quietly(gradlm.GDRegressor(), X * 1e-140, y).score(X * 1e-140, y) > 0.99
+
+
+def test_the_warning_says_how_many_epochs_the_step_needs():
+    """A given small lr ran its budget and warned 'raise epochs', without saying by how much, or that the
+    automatic step needs a thousandth of it."""
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.warns(gradlm.ConvergenceWarning, match=r"At this step \(lr=0.01\) it needs about [\d,]+ epochs; "
+                                                       r"lr='auto' and momentum='auto' need about [\d,]+") as caught:
+        est = gradlm.GDRegressor(lr=0.01, epochs=200).fit(X, y)
+    needed, auto = est.history_.report.epochs_needed, est.history_.report.epochs_needed_auto
+    assert needed > 100 * auto
+    # the prediction holds: the automatic step converges within it
+    assert fit_quietly(gradlm.GDRegressor(), X, y).n_iter_ <= auto
+    assert "float32" not in str(caught[0].message)  # float64 parameters: no dtype hint

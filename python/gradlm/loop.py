@@ -175,6 +175,14 @@ class Loop:
             stop_reason=self.stop_reason, epochs_run=epochs_run, condition_number=plan.condition_number,
             lr=plan.lr, momentum=plan.momentum, batch_size=plan.settings.get("batch_size"),
             curvature=plan.curvature)
+        report.dtype = str(self.dtype).replace("torch.", "")
+        curvature, settings = plan.curvature, plan.settings
+        if (curvature is not None and settings.get("batch_size") is None and plan.lr is not None
+                and settings.get("optimizer") in ("sgd", "manual", "numpy") and not settings.get("nesterov")
+                and not settings.get("weight_decay")):
+            target = (plan.certify_at(self.dtype) or 1e-10) * 1e-2
+            report.epochs_needed = curvature.epochs_needed(plan.lr, plan.momentum or 0.0, target)
+            report.epochs_needed_auto = curvature.epochs_needed(*curvature.heavy_ball(), target)
         if self.stop_reason == "diverged":
             report.converged = False
         return report

@@ -162,6 +162,12 @@ class FitReport:
         The step used (chosen by ``lr="auto"`` or given).
     batch_size : int or None
         None for full batch.
+    dtype : str
+        The parameters' dtype.
+    epochs_needed, epochs_needed_auto : int or None
+        About how many full-batch epochs reach the tolerance at the step used,
+        and at the automatic step (from the Hessian's eigenvalues; None where
+        that is not known: mini-batches, Adam, or a step that diverges).
     rank, n_coefficients : int
         The rank of ``[X, 1]`` (decided on the column-scaled problem) and its
         column count; below it, predictors are collinear and only the part of
@@ -182,6 +188,9 @@ class FitReport:
     momentum: Optional[float] = None
     batch_size: Optional[int] = None
     relative_gap: float = math.nan
+    dtype: Optional[str] = None
+    epochs_needed: Optional[int] = None
+    epochs_needed_auto: Optional[int] = None
     rank: Optional[int] = None
     n_coefficients: Optional[int] = None
 
@@ -253,12 +262,21 @@ class FitReport:
                     "not on it: train full batch (batch_size=None, the default; an epoch then costs O(d^2) "
                     "on the data's moments), or take the exact solution from lstsq().")
         kappa = self.condition_number
-        hint = ""
+        hints = []
         if math.isfinite(kappa) and kappa > 1e4:
-            hint = (f"The loss's Hessian has condition number {kappa:.2g}: gradient descent needs about "
-                    f"{math.sqrt(kappa):.2g} epochs (with lr='auto') per digit. ")
-        return (hint + "Raise epochs, use lr='auto' and momentum='auto' (the defaults) with standardize=True, "
-                "or take the exact solution from lstsq().")
+            hints.append(f"The loss's Hessian has condition number {kappa:.2g}: gradient descent with lr='auto' "
+                         f"needs about {math.sqrt(kappa):.2g} epochs per digit; standardizing the data (GDRegressor "
+                         "and gd_lm do by default) often lowers it.")
+        if self.epochs_needed is not None and self.epochs_needed > self.epochs_run:
+            step = f"lr={self.lr:.3g}" + (f", momentum={self.momentum:.3g}" if self.momentum else "")
+            hints.append(f"At this step ({step}) it needs about {self.epochs_needed:,} epochs"
+                         + (f"; lr='auto' and momentum='auto' need about {self.epochs_needed_auto:,}"
+                            if self.epochs_needed_auto is not None and self.epochs_needed_auto < self.epochs_needed
+                            else "") + ".")
+        if self.dtype in ("float32", "float16", "bfloat16"):
+            hints.append(f"{self.dtype} parameters hold few digits; float64 ones (a float64 model) reach 1e-10.")
+        hints.append("Raise epochs, or take the exact solution from lstsq().")
+        return " ".join(hints)
 
     def to_dict(self) -> dict:
         out = asdict(self)

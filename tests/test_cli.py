@@ -122,3 +122,28 @@ def test_bad_rows_and_divergence(tmp_path):
     assert result.returncode == 1
     assert "training diverged" in result.stderr and "stable for lr <" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_duplicate_column_names_are_refused_not_swapped(tmp_path):
+    """x,x,y: both features held the second column's data, and the command exited 0."""
+    path = tmp_path / "dup.csv"
+    path.write_text("x,x,y\n1,10,3\n2,20,5\n3,30,8\n")
+    result = run("fit", str(path), "--target", "y")
+    assert result.returncode == 2 and "more than one column named 'x'" in result.stderr
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffx,y\n1,3\n2,5\n3,8\n".encode("utf-8"))
+    result = run("fit", str(path), "--target", "y", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["features"] == ["x"]
+
+
+@pytest.mark.parametrize("nproc", ["0", "-3"])
+def test_nproc_below_one_is_refused(tmp_path, nproc):
+    frame = gradlm.datasets.crops().to_frame()
+    path = tmp_path / "crops.csv"
+    frame.to_csv(path, index=False)
+    result = run("fit", str(path), "--target", "mangoes", "--nproc", nproc)
+    assert result.returncode == 2 and f"--nproc must be at least 1; got {nproc}" in result.stderr

@@ -109,3 +109,14 @@ def test_converted_copies_are_row_major_whatever_the_source():
         assert out.is_contiguous() and out.tolist() == base.tolist()
     view = torch.from_numpy(base)
     assert as_tensor(view, "X", dtype=torch.float64).data_ptr() == view.data_ptr()  # no copy when none is needed
+
+
+@pytest.mark.parametrize("seed, error, words", [("abc", TypeError, "seed must be a whole number"),
+                                                (2**70, ValueError, "seed must be <= 9223372036854775807"),
+                                                (-1, ValueError, "seed must be >= 0")])
+def test_seed_is_checked_before_it_is_used(seed, error, words):
+    """GDRegressor handed the seed to torch.manual_seed before checking it: torch's messages came out."""
+    with pytest.raises(error, match=words):
+        gradlm.GDRegressor(seed=seed).fit([[1.0], [2.0], [3.0]], [1.0, 2.0, 4.0])
+    with pytest.raises(error, match=words):
+        gradlm.fit(gradlm.LinearModel(1, 1), [[1.0], [2.0]], [1.0, 2.0], epochs=1, lr=0.1, seed=seed)

@@ -199,6 +199,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     as_command = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.command == "fit" and args.nproc < 1:
+        print(f"gradlm: error: --nproc must be at least 1; got {args.nproc}.", file=sys.stderr)
+        return 2
     if args.command == "fit" and args.nproc > 1 and not args.distributed:
         if not _streamed(args.path):
             print("gradlm: error: --nproc needs Parquet or .npy data (each process reads its own part); "

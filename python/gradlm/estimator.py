@@ -17,7 +17,7 @@ from .stability import Curvature
 from . import distributed
 from .model import LinearModel
 from .streaming import Stream
-from .validation import as_dtype, check_X, check_X_y_view, check_y, column_names
+from .validation import as_dtype, check_int, check_X, check_X_y_view, check_y, column_names
 
 try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
     from sklearn.base import BaseEstimator, RegressorMixin
@@ -187,6 +187,8 @@ class GDRegressor(*_BASES):
         is never converted. Otherwise ``X`` is converted once to the model's
         dtype (and standardized in place when the copy is its own).
         """
+        # checked before anything uses it (torch's own messages would follow otherwise)
+        check_int(self.seed, "seed", minimum=0, maximum=2**63 - 1, allow_none=True)
         source = X if isinstance(X, Stream) else None
         if source is not None:
             if y is not None:

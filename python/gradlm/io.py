@@ -45,13 +45,18 @@ def read_csv(
     """
     targets = _names(target, "target")
     wanted = _names(features, "features")
-    with open(path, newline="") as fh:
+    # utf-8-sig: a byte-order mark (as spreadsheet programs write one) is not part of the first column's name
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
             raise ValueError(f"{path} is empty; a CSV with a header row is needed.") from None
         rows = [row for row in reader if row]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:  # (a dict of columns would keep the last one under both uses of the name)
+        raise ValueError(f"{path} has more than one column named {', '.join(repr(r) for r in repeated)}; "
+                         "give every column its own name.")
     if not rows:
         raise ValueError(f"{path} has a header but no data rows.")
     for row_number, row in enumerate(rows, start=2):

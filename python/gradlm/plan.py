@@ -180,7 +180,7 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     tol = _auto_or_float(tol, "tol", nonnegative=True, allow_none=True)
     weight_decay = check_float(weight_decay, "weight_decay", nonnegative=True)
     batch_size = check_int(batch_size, "batch_size", allow_none=True)
-    seed = check_int(seed, "seed", minimum=0, allow_none=True)
+    seed = check_int(seed, "seed", minimum=0, maximum=2**63 - 1, allow_none=True)
     check_int(patience, "patience", allow_none=True)
     if momentum != AUTO and momentum >= 1:
         raise ValueError(f"momentum must be below 1 (it is the fraction of the last step kept); got {momentum}.")

@@ -315,8 +315,9 @@ def check_X_y(
     return X, y
 
 
-def check_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = False) -> Optional[int]:
-    """Return ``value`` as an int >= ``minimum``; whole-number floats (R's 50) are accepted.
+def check_int(value: Any, name: str, *, minimum: int = 1, maximum: Optional[int] = None,
+              allow_none: bool = False) -> Optional[int]:
+    """Return ``value`` as an int >= ``minimum`` (and <= ``maximum``); whole-number floats (R's 50) are accepted.
 
     >>> check_int(50.0, "epochs")
     50
@@ -333,6 +334,8 @@ def check_int(value: Any, name: str, *, minimum: int = 1, allow_none: bool = Fal
         raise TypeError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
     if result < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {result}.")
+    if maximum is not None and result > maximum:
+        raise ValueError(f"{name} must be <= {maximum}; got {result}.")
     return result
 
 

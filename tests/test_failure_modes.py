@@ -67,6 +67,7 @@ ROWS = [
     ("divergence", lambda: gradlm.fit(gradlm.LinearModel(3, 2), X * 100, Y, epochs=200, lr=1.0),
      gradlm.DivergenceError, r"diverged at epoch \d+.*stable for lr < "),
     ("not a model file", lambda: gradlm.load(__file__), ValueError, "not a gradlm model file"),
+    ("seed not valid", lambda: fit(seed="abc"), TypeError, "seed must be a whole number >= 0"),
     ("saving an unfitted estimator", lambda: gradlm.save(gradlm.GDRegressor(), "unused.safetensors"), ValueError,
      "not fitted yet"),
 ]

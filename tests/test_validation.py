@@ -120,3 +120,15 @@ def test_seed_is_checked_before_it_is_used(seed, error, words):
         gradlm.GDRegressor(seed=seed).fit([[1.0], [2.0], [3.0]], [1.0, 2.0, 4.0])
     with pytest.raises(error, match=words):
         gradlm.fit(gradlm.LinearModel(1, 1), [[1.0], [2.0]], [1.0, 2.0], epochs=1, lr=0.1, seed=seed)
+
+
+def test_reversed_numpy_views_are_read_not_refused():
+    """X[::-1] in lstsq, suggest_lr, optimality_gap and fast fits gave torch's 'stride ... is negative'."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X @ np.array([1.0, 2.0]) + 1.0
+    Xr, yr = X[::-1], y[::-1]
+    np.testing.assert_allclose(gradlm.lstsq(Xr, yr).weight, [[1.0, 2.0]], rtol=1e-12)
+    assert gradlm.suggest_lr(Xr) == pytest.approx(gradlm.suggest_lr(X), rel=1e-12)
+    assert abs(gradlm.optimality_gap([[1.0, 2.0]], [1.0], Xr, yr)) < 1e-20
+    np.testing.assert_allclose(gradlm.GDRegressor().fit(Xr, yr).coef_, [1.0, 2.0], rtol=1e-8)

@@ -178,6 +178,8 @@ def as_float_view(data: Any, name: str) -> torch.Tensor:
     torch.float64
     """
     if isinstance(data, np.ndarray) and data.dtype in (np.float32, np.float64) and data.ndim in (1, 2):
+        if any(stride < 0 for stride in data.strides):  # a reversed view (X[::-1]): torch takes no such strides
+            data = np.ascontiguousarray(data)
         with warnings.catch_warnings():
             # torch warns that the array is not writable; the tensor is only read.
             warnings.simplefilter("ignore", UserWarning)

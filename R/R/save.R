@@ -136,7 +136,7 @@ load_model <- function(path) {
   if (!is.null(r)) {
     out$terms <- stats::terms(safe_formula(r$formula, path))
     if (length(r$xlevels)) out$xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
-    if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, as.character)
+    if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, safe_contrast, path = path)
   }
   if (!is.null(info[["call"]])) out$call <- str2lang(info[["call"]])
   out
@@ -150,6 +150,19 @@ load_model <- function(path) {
 FORMULA_FUNCTIONS <- c("~", "+", "-", "*", "/", ":", "^", "(", "%in%", "cbind", "I", "log", "log1p", "log2",
                        "log10", "exp", "sqrt", "abs", "poly", "offset", "sin", "cos", "tan", "factor",
                        "as.numeric", "as.factor", "scale")
+
+# The contrasts a saved fit may name: predict() calls the named function on the factor's levels.
+CONTRAST_FUNCTIONS <- c("contr.treatment", "contr.sum", "contr.helmert", "contr.poly", "contr.SAS")
+
+safe_contrast <- function(value, path) {
+  value <- as.character(unlist(value))
+  if (length(value) != 1L || !(value %in% CONTRAST_FUNCTIONS)) {
+    stop(sprintf("%s is not a model load_model() accepts: it names the contrasts %s, not one of %s.", path,
+                 paste0("'", value, "'", collapse = ", "), paste(CONTRAST_FUNCTIONS, collapse = ", ")),
+         call. = FALSE)
+  }
+  value
+}
 
 safe_formula <- function(text, path) {
   damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)

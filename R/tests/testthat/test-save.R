@@ -63,6 +63,25 @@ test_that("a model file's formula never runs code, on load or at predict", {
   expect_false(file.exists(marker))
 })
 
+test_that("a model file's contrasts never name a function to call (predict() called it on the levels)", {
+  skip_if_no_gradlm()
+  ser <- reticulate::import("gradlm.serialization")
+  marker <- tempfile()
+  file.create(marker)
+  path <- tempfile(fileext = ".safetensors")
+  write <- function(contrasts) {
+    ser$write_model_file(path, list(weight = matrix(c(1, 2), 1, 2), bias = array(0, 1)),
+                         list(kind = "gd_lm", feature_names = list("gb", "gc"), target_names = list("y"),
+                              r = list(formula = "y ~ g", xlevels = list(g = list("a", "b", "c")),
+                                       contrasts = list(g = contrasts))))
+  }
+  write("file.remove")
+  expect_error(load_model(path), "names the contrasts 'file.remove', not one of contr.treatment")
+  expect_true(file.exists(marker))
+  write("contr.treatment")
+  expect_equal(unname(predict(load_model(path), data.frame(g = c("a", "b", "c")))), c(0, 1, 2))
+})
+
 test_that("a loaded fit without a report (a file from before reports) still prints, and is not called converged", {
   skip_if_no_gradlm()
   bridge <- reticulate::import("gradlm.r_bridge")

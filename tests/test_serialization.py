@@ -168,3 +168,18 @@ def test_every_float_dtype_round_trips(tmp_path):
         gradlm.save(model, tmp_path / "m.safetensors")
         loaded = gradlm.load(tmp_path / "m.safetensors")
         assert loaded.weight.dtype == dtype and torch.equal(loaded.weight, model.weight)
+
+
+def test_a_file_with_nan_parameters_is_refused_as_damaged(tmp_path):
+    """R's load_model() accepted NaN weights (predict() gave NaN); Python refused with a message about rows."""
+    from gradlm.serialization import write_model_file
+
+    path = tmp_path / "nan.safetensors"
+    write_model_file(path, {"weight": np.array([[np.nan, 1.0]]), "bias": np.array([0.0])},
+                     {"kind": "GDRegressor", "feature_names": ["a", "b"], "target_names": ["y"]})
+    with pytest.raises(ValueError, match=r"is damaged: its weight holds NaN or infinite values"):
+        gradlm.load(path)
+    from gradlm import r_bridge
+
+    with pytest.raises(ValueError, match="its weight holds NaN"):
+        r_bridge.read_model(str(path))

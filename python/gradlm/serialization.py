@@ -147,6 +147,9 @@ def _check_shapes(arrays: dict, metadata: dict, damaged: str) -> None:
     if weight.ndim != 2 or arrays["bias"].shape != (weight.shape[0],):
         raise ValueError(f"{damaged}: weight {weight.shape} and bias {arrays['bias'].shape} are not (out, in) "
                          "and (out,).")
+    for name, values in arrays.items():
+        if name != "loss" and not np.isfinite(values).all():  # (a loss curve may end at a divergence)
+            raise ValueError(f"{damaged}: its {name} holds NaN or infinite values; a fitted model's are finite.")
     n_out, n_in = weight.shape
     expected = {"x_mean": (n_in,), "x_scale": (n_in,), "y_mean": (n_out,), "y_scale": (n_out,),
                 "lstsq_weight": (n_out, n_in), "lstsq_bias": (n_out,)}

@@ -183,3 +183,16 @@ def test_a_file_with_nan_parameters_is_refused_as_damaged(tmp_path):
 
     with pytest.raises(ValueError, match="its weight holds NaN"):
         r_bridge.read_model(str(path))
+
+
+def test_a_long_legal_file_name_saves_and_errors_name_the_users_path(tmp_path):
+    """A 251-character name could not be saved (the temporary name added to it), and errors named the hidden
+    temporary file."""
+    est = gradlm.GDRegressor().fit(np.arange(20.0).reshape(10, 2) ** 0.5, np.arange(10.0))
+    path = tmp_path / ("a" * 239 + ".safetensors")
+    gradlm.save(est, path)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+    np.testing.assert_array_equal(gradlm.load(path).coef_, est.coef_)
+    missing = tmp_path / "no-such-folder" / "m.safetensors"
+    with pytest.raises(OSError, match=f"cannot save to '{missing}': No such file or directory"):
+        gradlm.save(est, missing)

@@ -274,3 +274,16 @@ def test_processes_stop_together_and_empty_shards_finish(tmp_path, data):
     assert reports[0] == reports[1]  # same stop, same epochs, same parameters in both processes
     assert reports[0]["stopped"][0] in ("converged", "patience") and reports[0]["stopped"][1] < 400
     assert reports[0]["empty_shard"][1] == 3 and reports[0]["diverged"] is True
+
+
+def test_a_stream_of_zero_rows_is_named(tmp_path):
+    """A zero-row Parquet file gave AttributeError: 'NoneType' object has no attribute 'G'."""
+    import pandas as pd
+
+    path = tmp_path / "empty.parquet"
+    pd.DataFrame({"x": pd.Series([], dtype=float), "y": pd.Series([], dtype=float)}).to_parquet(path)
+    s = stream(path, target="y")
+    with pytest.raises(ValueError, match="empty.parquet has 0 rows"):
+        gradlm.GDRegressor().fit(s, None)
+    with pytest.raises(ValueError, match="empty.parquet has 0 rows"):
+        gradlm.fit(gradlm.LinearModel(1, 1), s, None)

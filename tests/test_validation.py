@@ -132,3 +132,15 @@ def test_reversed_numpy_views_are_read_not_refused():
     assert gradlm.suggest_lr(Xr) == pytest.approx(gradlm.suggest_lr(X), rel=1e-12)
     assert abs(gradlm.optimality_gap([[1.0, 2.0]], [1.0], Xr, yr)) < 1e-20
     np.testing.assert_allclose(gradlm.GDRegressor().fit(Xr, yr).coef_, [1.0, 2.0], rtol=1e-8)
+
+
+def test_masked_arrays_with_masked_values_are_refused_not_read_through():
+    """A masked array's mask was ignored: the masked values were fitted as data."""
+    X = np.ma.masked_array(np.arange(20.0).reshape(10, 2), mask=np.zeros((10, 2), dtype=bool))
+    y = np.arange(10.0)
+    np.testing.assert_allclose(gradlm.lstsq(X, y).weight, gradlm.lstsq(X.data, y).weight)  # nothing masked: fine
+    X.mask[3, 1] = True
+    for call in (lambda: gradlm.lstsq(X, y), lambda: gradlm.GDRegressor().fit(X, y),
+                 lambda: gradlm.fit(gradlm.LinearModel(2, 1), X, y)):
+        with pytest.raises(ValueError, match=r"X is a masked array with 1 masked value\(s\)"):
+            call()

@@ -300,6 +300,8 @@ class GDRegressor(*_BASES):
         processes when distributed."""
         if isinstance(data, Stream):
             local = data.statistics() if data.units else None
+            if local is None and not self.distributed:  # (distributed: another process may hold rows)
+                raise ValueError(f"{data.description} has 0 rows; pass data with at least one row.")
         else:
             local = SufficientStatistics(*data)
         return distributed.merge_statistics(local) if self.distributed else local

@@ -229,6 +229,8 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
                                  "for mini-batches).")
             local = source.statistics() if source.units else None
             stats = merge_statistics(local) if distributed else local
+            if stats is None:
+                raise ValueError(f"{source.description} has 0 rows; pass data with at least one row.")
             n = stats.n
         else:
             n = source.n

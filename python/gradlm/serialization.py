@@ -68,7 +68,12 @@ def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)  # the arrays start 8-byte aligned
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+    # A short temporary name beside the file (the file's own name may be as long as the system allows);
+    # errors name the file asked for, not the temporary one.
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".gradlm-", suffix=".tmp")
+    except OSError as err:
+        raise _naming(err, path) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -81,10 +86,19 @@ def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise _naming(err, path) from None
         raise
+
+
+def _naming(err: OSError, path: Path) -> OSError:
+    """The same error (its errno and so its class), naming the file asked for."""
+    if err.errno is None:
+        return OSError(f"cannot save to {str(path)!r}: {err}")
+    return OSError(err.errno, f"cannot save to {str(path)!r}: {err.strerror}")
 
 
 def read_model_file(path: Any) -> tuple:

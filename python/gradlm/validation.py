@@ -135,6 +135,7 @@ def as_tensor(
             [3., 4.]])
     """
     dtype = as_dtype(dtype)
+    data = _unmasked(data, name)
     if isinstance(data, torch.Tensor):
         if data.is_complex():
             raise TypeError(f"{name} is complex ({data.dtype}); pass its real part.")
@@ -163,6 +164,17 @@ def as_tensor(
     return tensor
 
 
+def _unmasked(data: Any, name: str) -> Any:
+    """A NumPy masked array's data, refused when any value is masked (its mask would be ignored otherwise)."""
+    if isinstance(data, np.ma.MaskedArray):
+        masked = int(np.ma.count_masked(data))
+        if masked:
+            raise ValueError(f"{name} is a masked array with {masked} masked value(s); gradlm would ignore the mask: "
+                             "drop those rows, or fill them (.filled(value)).")
+        return np.ma.getdata(data)
+    return data
+
+
 def as_float_view(data: Any, name: str) -> torch.Tensor:
     """``data`` as a float32 or float64 tensor that shares its memory when it can.
 
@@ -177,6 +189,7 @@ def as_float_view(data: Any, name: str) -> torch.Tensor:
     >>> as_float_view(a, "X").dtype
     torch.float64
     """
+    data = _unmasked(data, name)
     if isinstance(data, np.ndarray) and data.dtype in (np.float32, np.float64) and data.ndim in (1, 2):
         if any(stride < 0 for stride in data.strides):  # a reversed view (X[::-1]): torch takes no such strides
             data = np.ascontiguousarray(data)

@@ -59,6 +59,7 @@ class SufficientStatistics:
     """
 
     origin = None
+    _curvature = None  # (gradlm.stability.Curvature.of caches it here)
 
     def __init__(self, X: torch.Tensor, y: Optional[torch.Tensor], chunk_rows: int = CHUNK_ROWS) -> None:
         if y is None:  # the moments of X alone (as for the learning-rate bound)
@@ -181,7 +182,10 @@ class SufficientStatistics:
         return out
 
     def to(self, device) -> "SufficientStatistics":
-        """The same statistics on ``device`` (float64 kept)."""
+        """The same statistics on ``device`` (float64 kept); themselves when already there (they are never
+        modified in place)."""
+        if self.G.device == torch.device(device):
+            return self
         out = object.__new__(SufficientStatistics)
         for key in ("mx", "my", "G", "C", "yy"):
             setattr(out, key, getattr(self, key).to(device))

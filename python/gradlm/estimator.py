@@ -238,7 +238,7 @@ class GDRegressor(*_BASES):
             model = LinearModel(n_features, n_targets, init=self.init, dtype=dtype, device=self.device)
         tol = self.tol
         if trained_stats is not None:
-            curvature = Curvature(trained_stats)
+            curvature = Curvature.of(trained_stats)
             if tol == "auto":  # the estimator always certifies (fit() does only where lr or epochs is automatic)
                 tol = default_tol(dtype, curvature.condition_number)
             if curvature.null_space is not None:

@@ -132,7 +132,7 @@ class Plan:
     @property
     def curvature(self) -> Optional[Curvature]:
         if self._curvature is None and self.statistics is not None:
-            self._curvature = Curvature(self.statistics)
+            self._curvature = Curvature.of(self.statistics)
         return self._curvature
 
     @property
@@ -301,8 +301,7 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
 
     # The guard may trust theory only where it holds: full-batch SGD (heavy ball) on the MSE.
     if full_batch and plain_sgd and lr is not None and plan.curvature is not None:
-        bound = plan.curvature.max_stable_lr(momentum)
-        plan.stable = True if lr < bound * (1 - 1e-9) else (False if lr > bound * (1 + 1e-9) else None)
+        plan.stable = plan.curvature.stable(lr, momentum)
 
     epochs_auto = epochs == AUTO
     dtype = weight.dtype
@@ -340,8 +339,7 @@ def numpy_plan(X: torch.Tensor, y: torch.Tensor, *, epochs: Any, lr: Any, batch_
     plan = Plan(engine="numpy", lr=lr, momentum=0.0, epochs=epochs, tol=None, warn_unconverged=False,
                 on_divergence=on_divergence, stable=None, n=X.shape[0], X=X, y=y)
     if batch_size is None:
-        bound = plan.curvature.max_stable_lr()
-        plan.stable = True if lr < bound * (1 - 1e-9) else (False if lr > bound * (1 + 1e-9) else None)
+        plan.stable = plan.curvature.stable(lr)
     plan.tol = default_tol(X.dtype, plan.condition_number) if tol == AUTO else tol
     plan.warn_unconverged = tol not in (None, AUTO)
     plan.settings = dict(settings, epochs=epochs, tol=plan.tol, batch_size=batch_size, momentum=0.0)

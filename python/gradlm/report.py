@@ -82,41 +82,39 @@ class CoefficientDistance:
                  device: Any = None) -> None:
         from .stability import Curvature
 
-        self.opts = {"dtype": torch.float64, "device": device if device is not None else statistics.G.device}
-        k = statistics.k
-        self.map = None
+        opts = {"dtype": torch.float64, "device": device if device is not None else statistics.G.device}
+        k, d = statistics.k, statistics.G.shape[0]
+        # Row vectors [w, b] map to the original scale as theta_o = rows * (theta @ L) + shift (identity for
+        # statistics that are not standardized); differences need only the linear part.
+        L = torch.eye(d + 1, **opts)
+        rows, shift = torch.ones(k, 1, **opts), torch.zeros(k, d + 1, **opts)
         original = statistics
         if statistics.origin is not None:
             original, center, scale, y_center, y_scale = statistics.origin
-            self.map = tuple(t.to(**self.opts) for t in (center, scale, y_center, y_scale))
+            center, scale = center.to(**opts), scale.to(**opts)
+            L[:d, :d] = torch.diag(1.0 / scale)
+            L[:d, d] = -center / scale
+            rows, shift[:, d] = y_scale.to(**opts)[:, None], y_center.to(**opts)
         unit_w, unit_b = coefficient_units(original)
-        self.theta = self._original(torch.as_tensor(optimum[0], **self.opts).reshape(k, -1),
-                                    torch.as_tensor(optimum[1], **self.opts).reshape(-1, 1))
-        self.scale = self.theta.abs() + torch.cat([unit_w, unit_b[:, None]], dim=1).to(**self.opts)
-        curvature = curvature if curvature is not None else Curvature(statistics)
-        self.null = None
-        if curvature.null_space is not None:  # directions, mapped by the linear part, then orthonormal
-            null = curvature.null_space.to(**self.opts).T  # (m, d + 1)
-            mapped = self._original(null[:, :-1], null[:, -1:], linear=True)
-            self.null = torch.linalg.qr(mapped.T).Q
+        self.theta = torch.cat([torch.as_tensor(optimum[0], **opts).reshape(k, -1),
+                                torch.as_tensor(optimum[1], **opts).reshape(-1, 1)], dim=1)  # the model's scale
+        theta_o = rows * (self.theta @ L) + shift
+        curvature = curvature if curvature is not None else Curvature.of(statistics)
+        if curvature.null_space is not None:  # leave out, on the original scale, what the data do not decide
+            Q = torch.linalg.qr((curvature.null_space.to(**opts).T @ L).T).Q
+            L = L - (L @ Q) @ Q.T
+        self.map = L
+        # |diff_o| / (|theta_o| + unit): the row factor and the denominators in one multiplier
+        self.weights = rows / (theta_o.abs() + torch.cat([unit_w, unit_b[:, None]], dim=1).to(**opts))
         self.rank = curvature.rank
-
-    def _original(self, W: torch.Tensor, b: torch.Tensor, linear: bool = False) -> torch.Tensor:
-        """``[W, b]`` on the original scale (one row per output; ``linear``: directions, no shift or y scale)."""
-        if self.map is not None:
-            center, scale, y_center, y_scale = self.map
-            rows = torch.ones_like(b) if linear else y_scale[:, None]
-            W = W * rows / scale
-            b = b * rows - W @ center[:, None] + (0.0 if linear else y_center[:, None])
-        return torch.cat([W, b], dim=1)
+        self.n_coefficients = d + 1
 
     def __call__(self, weight: Any, bias: Any) -> float:
-        W = torch.as_tensor(weight).detach().to(**self.opts).reshape(self.theta.shape[0], -1)
-        b = torch.as_tensor(bias).detach().to(**self.opts).reshape(-1, 1)
-        diff = self._original(W, b) - self.theta
-        if self.null is not None:
-            diff = diff - (diff @ self.null) @ self.null.T
-        value = float((diff.abs() / self.scale).max())
+        """(Called every epoch by the certified stop: a few tensor operations.)"""
+        W = torch.as_tensor(weight).detach().to(self.theta).reshape(self.theta.shape[0], -1)
+        b = torch.as_tensor(bias).detach().to(self.theta).reshape(-1, 1)
+        diff = torch.cat([W, b], dim=1).sub_(self.theta)
+        value = float(((diff @ self.map).mul_(self.weights)).abs_().max())
         return value if math.isfinite(value) else math.inf
 
 
@@ -220,7 +218,7 @@ class FitReport:
                    tol=tol, converged=bool(error <= certify_at), stop_reason=stop_reason, epochs_run=epochs_run,
                    r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
                    condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size,
-                   rank=distance.rank, n_coefficients=distance.theta.shape[1],
+                   rank=distance.rank, n_coefficients=distance.n_coefficients,
                    relative_gap=float(relative.max()))
 
     def on_scale_of(self, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any) -> "FitReport":

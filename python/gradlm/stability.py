@@ -93,6 +93,20 @@ class Curvature:
         # directions [w, b] the loss does not see (collinear predictors): no data decide them
         self.null_space = vectors[:, : len(eig) - self.rank] if self.rank < len(eig) else None
 
+    @classmethod
+    def of(cls, statistics: SufficientStatistics) -> "Curvature":
+        """The curvature of ``statistics``, computed once per statistics object (the estimator and the plan
+        both read it)."""
+        if getattr(statistics, "_curvature", None) is None:
+            statistics._curvature = cls(statistics)
+        return statistics._curvature
+
+    def stable(self, lr: float, momentum: float = 0.0) -> Optional[bool]:
+        """Whether full-batch SGD at ``(lr, momentum)`` converges: True inside the bound, False beyond it,
+        None on it (to rounding)."""
+        bound = self.max_stable_lr(momentum)
+        return True if lr < bound * (1 - 1e-9) else (False if lr > bound * (1 + 1e-9) else None)
+
     @property
     def condition_number(self) -> float:
         """``lambda_max / lambda_min`` of the Hessian (over its range)."""

@@ -243,8 +243,8 @@ class GDRegressor(*_BASES):
                 tol = default_tol(dtype, curvature.condition_number)
             if curvature.null_space is not None:
                 # Collinear predictors: no data decide the start's part along the Hessian's null space, and
-                # gradient steps never move it. Without it, training ends at the minimum-norm solution, as
-                # lstsq gives it, whatever the seed.
+                # gradient steps never move it. Without it, training ends at the solution of least norm on the
+                # standardized scale, whatever the seed.
                 _project_out(model, curvature.null_space)
         history = fit(
             model,

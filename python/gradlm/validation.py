@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import warnings
 from typing import Any, Optional, Sequence
 
@@ -67,19 +68,94 @@ def column_names(data: Any) -> Optional[list]:
     return None
 
 
+def repeated(names: Sequence[str]) -> list:
+    """The names that occur more than once, in order of first appearance."""
+    seen: set = set()
+    twice: list = []
+    for n in names:
+        if n in seen and n not in twice:
+            twice.append(n)
+        seen.add(n)
+    return twice
+
+
+def check_unique_columns(names: Sequence[str], where: str) -> None:
+    """Refuse a table (``where``: the argument or the file) with two columns of one name: its coefficients
+    could not be told apart (and a table read by name would keep one column under both uses).
+
+    >>> check_unique_columns(["a", "b", "a"], "X")
+    Traceback (most recent call last):
+    ValueError: X has more than one column named 'a'; give every column its own name.
+    """
+    twice = repeated(names)
+    if twice:
+        raise ValueError(f"{where} has more than one column named {', '.join(map(repr, twice))}; "
+                         "give every column its own name.")
+
+
+def check_roles(features: Optional[Sequence[str]], targets: Sequence[str]) -> None:
+    """Refuse column lists that name a column twice, or name one column both a feature and a target.
+
+    >>> check_roles(["x", "t"], ["t"])
+    Traceback (most recent call last):
+    ValueError: column 't' is both a feature and a target; pick one role for it (leave it out of features).
+    """
+    if not targets:
+        raise ValueError("target names no columns; pass one or more column names.")
+    for arg, names in (("target", targets), ("features", features or [])):
+        twice = repeated(names)
+        if twice:
+            raise ValueError(f"{arg} names column {twice[0]!r} more than once; name each column once.")
+    both = [f for f in features or [] if f in targets]
+    if both:
+        raise ValueError(f"column {both[0]!r} is both a feature and a target; pick one role for it "
+                         "(leave it out of features).")
+
+
+_NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "boolean")
+
+
 def _frame_to_numpy(data: Any, name: str) -> np.ndarray:
-    """A pandas DataFrame or Series as a NumPy array, refusing non-numeric columns by name."""
+    """A pandas DataFrame or Series as a NumPy array, refusing non-numeric columns by name.
+
+    pandas' nullable columns (``Int64``, ``Float64``, ``boolean``) and object columns that hold only
+    numbers are read as float64; a missing value (``pd.NA``, ``None``) in them is refused by column
+    and row, as a NaN is by :func:`check_finite`.
+    """
     if hasattr(data, "columns"):
+        check_unique_columns([str(c) for c in data.columns], name)
         items = list(data.dtypes.items())
+        column = lambda j: data.iloc[:, j]  # noqa: E731 (a column is taken only where it is inspected)
     else:
-        items = [(getattr(data, "name", None) or name, data.dtype)]
-    bad = [str(col) for col, dt in items if not _is_numeric_dtype(dt)]
+        items = [(getattr(data, "name", None), data.dtype)]
+        column = lambda j: data  # noqa: E731
+    bad, as_float = [], False
+    for j, (label, dt) in enumerate(items):
+        plain_object = isinstance(dt, np.dtype) and dt.kind == "O"
+        numeric = _is_numeric_dtype(dt)
+        if not numeric and plain_object:
+            from pandas.api.types import infer_dtype
+
+            numeric = infer_dtype(column(j), skipna=True) in _NUMBER_KINDS
+        if not numeric:
+            bad.append(str(label if label is not None else name))
+        elif not isinstance(dt, np.dtype) or plain_object:  # pandas' own dtypes: NA is possible, not NaN
+            _check_no_missing(column(j), label, name)
+            as_float = True
     if bad:
         raise TypeError(
             f"{name} has non-numeric column(s) {', '.join(map(repr, bad))}; "
             "encode them as numbers (for example one-hot columns) or drop them."
         )
-    return data.to_numpy()
+    return data.to_numpy(dtype=np.float64) if as_float else data.to_numpy()
+
+
+def _check_no_missing(column: Any, label: Any, name: str) -> None:
+    missing = np.asarray(column.isna(), dtype=bool)
+    if missing.any():
+        what = f"{name} column {str(label)!r}" if label is not None else name
+        raise ValueError(f"{what} has {int(missing.sum())} missing value(s) (NA), the first in row "
+                         f"{int(np.argmax(missing))}; drop or impute those rows before fitting.")
 
 
 def _is_numeric_dtype(dt: Any) -> bool:
@@ -135,7 +211,7 @@ def as_tensor(
             [3., 4.]])
     """
     dtype = as_dtype(dtype)
-    data = _unmasked(data, name)
+    data = _dense(data, name)
     if isinstance(data, torch.Tensor):
         if data.is_complex():
             raise TypeError(f"{name} is complex ({data.dtype}); pass its real part.")
@@ -147,8 +223,6 @@ def as_tensor(
             # layout, so that later reductions see the same order from every source.
             tensor = torch.empty(data.shape, dtype=dtype, device=device or data.device).copy_(data)
     else:
-        if data is None:
-            raise TypeError(f"{name} is None; pass an array of numbers.")
         if hasattr(data, "to_numpy") and hasattr(data, "dtypes"):  # pandas
             arr = _frame_to_numpy(data, name)
         else:
@@ -164,8 +238,22 @@ def as_tensor(
     return tensor
 
 
-def _unmasked(data: Any, name: str) -> Any:
-    """A NumPy masked array's data, refused when any value is masked (its mask would be ignored otherwise)."""
+def _dense(data: Any, name: str) -> Any:
+    """``data`` as a plain (dense, unmasked) array-like, or an error that says how to make it one.
+
+    None is refused; a NumPy masked array gives its data, refused when any value is masked (its mask
+    would be ignored otherwise); sparse matrices (scipy.sparse, torch's sparse layouts) are refused
+    rather than densified unseen: the dense copy may not fit in memory, and the fix is one call.
+    """
+    if data is None:
+        raise TypeError(f"{name} is None; pass an array of numbers.")
+    if isinstance(data, torch.Tensor) and data.layout != torch.strided:
+        raise TypeError(f"{name} is a sparse torch tensor ({data.layout}, shape {tuple(data.shape)}); gradlm "
+                        f"works on dense data: pass {name}.to_dense() (it takes {_size(data.shape, data.dtype)}).")
+    sparse = sys.modules.get("scipy.sparse")  # scipy is not imported for this: a sparse matrix means it was
+    if sparse is not None and sparse.issparse(data):
+        raise TypeError(f"{name} is a scipy.sparse {type(data).__name__} of shape {data.shape}; gradlm works on "
+                        f"dense data: pass {name}.toarray() (it takes {_size(data.shape, data.dtype)}).")
     if isinstance(data, np.ma.MaskedArray):
         masked = int(np.ma.count_masked(data))
         if masked:
@@ -173,6 +261,16 @@ def _unmasked(data: Any, name: str) -> Any:
                              "drop those rows, or fill them (.filled(value)).")
         return np.ma.getdata(data)
     return data
+
+
+def _size(shape: Sequence[int], dtype: Any) -> str:
+    """Bytes of a dense array of ``shape`` and ``dtype``, for messages: '1.2 MB'."""
+    size = float(np.prod(shape)) * (dtype.itemsize if isinstance(dtype, torch.dtype) else np.dtype(dtype).itemsize)
+    for unit in ("kB", "MB", "GB"):
+        size /= 1e3
+        if size < 1e3:
+            return f"{size:.3g} {unit}"
+    return f"{size / 1e3:.3g} TB"
 
 
 def as_float_view(data: Any, name: str) -> torch.Tensor:
@@ -189,7 +287,7 @@ def as_float_view(data: Any, name: str) -> torch.Tensor:
     >>> as_float_view(a, "X").dtype
     torch.float64
     """
-    data = _unmasked(data, name)
+    data = _dense(data, name)
     if isinstance(data, np.ndarray) and data.dtype in (np.float32, np.float64) and data.ndim in (1, 2):
         if any(stride < 0 for stride in data.strides):  # a reversed view (X[::-1]): torch takes no such strides
             data = np.ascontiguousarray(data)

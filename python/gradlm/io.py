@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .datasets import Dataset
+from .validation import check_roles, check_unique_columns
 
 
 def _names(value: Union[str, Sequence[str], None], name: str) -> Optional[list]:
@@ -45,6 +46,7 @@ def read_csv(
     """
     targets = _names(target, "target")
     wanted = _names(features, "features")
+    check_roles(wanted, targets)
     # utf-8-sig: a byte-order mark (as spreadsheet programs write one) is not part of the first column's name
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
@@ -53,10 +55,7 @@ def read_csv(
         except StopIteration:
             raise ValueError(f"{path} is empty; a CSV with a header row is needed.") from None
         rows = [row for row in reader if row]
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:  # (a dict of columns would keep the last one under both uses of the name)
-        raise ValueError(f"{path} has more than one column named {', '.join(repr(r) for r in repeated)}; "
-                         "give every column its own name.")
+    check_unique_columns(header, str(path))  # (a dict of columns would keep the last one under both uses of the name)
     if not rows:
         raise ValueError(f"{path} has a header but no data rows.")
     for row_number, row in enumerate(rows, start=2):
@@ -89,9 +88,6 @@ def read_csv(
         if not wanted:
             raise ValueError(f"{path} has no numeric feature columns besides the target(s).")
     else:
-        overlap = sorted(set(wanted) & set(targets))
-        if overlap:
-            raise ValueError(f"column(s) {overlap} are both features and targets; pick one role each.")
         x_cols = [numeric(f, True) for f in wanted]
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
     X = torch.from_numpy(np.column_stack(x_cols).astype(np_dtype))

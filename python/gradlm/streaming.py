@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import mmap
+import os
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
 
@@ -38,7 +39,7 @@ import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
-from .validation import check_int
+from .validation import check_int, check_roles
 
 CHUNK_ROWS = 1 << 16
 SHUFFLE_CHUNKS = 4
@@ -236,14 +237,20 @@ class _MappedNpy:
                                else np.lib.format.read_array_header_2_0)
                 shape, fortran, dtype = read_header(fh)
             except ValueError as err:
-                raise ValueError(f"{str(path)!r} is not a .npy file: {err}") from None
+                raise ValueError(f"{name} file {str(path)!r} is not a .npy file, or its header is damaged ({err}); "
+                                 "save it again (np.save).") from None
             offset = fh.tell()
+            size = int(np.prod(shape)) * dtype.itemsize
+            held = os.fstat(fh.fileno()).st_size - offset
+            if held < size:  # (numpy's own message: "buffer is too small for requested array")
+                raise ValueError(f"{name} file {str(path)!r} is truncated or damaged: its header announces shape "
+                                 f"{shape} of {dtype} ({size} bytes of data), but {held} bytes follow the header; "
+                                 "save it again (np.save).")
             if dtype.kind not in "biuf":
                 raise TypeError(f"{name} in {str(path)!r} is {dtype}, not numbers.")
             if fortran and len(shape) > 1:
                 raise ValueError(f"{name} in {str(path)!r} is stored column-major; save it with "
                                  "np.save(path, np.ascontiguousarray(a)) to stream its rows.")
-            size = int(np.prod(shape)) * dtype.itemsize
             self.map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         self.array = (np.ndarray(shape, dtype, buffer=self.map, offset=offset) if size
                       else np.empty(shape, dtype))
@@ -262,43 +269,95 @@ class _MappedNpy:
 
 def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], chunk_rows: int) -> Stream:
     try:
-        import pyarrow.parquet as pq
         import pyarrow.types as pat
     except ImportError as err:  # pyarrow is an optional dependency (a development requirement)
         raise ImportError(f"reading Parquet needs pyarrow (pip install pyarrow): {err}") from err
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist.")
+    targets, features = _column_list(target, "target"), _column_list(features, "features")
+    check_roles(features, targets)
     files = sorted(path.glob("*.parquet")) + sorted(path.glob("*.pq")) if path.is_dir() else [path]
     if not files:
         raise ValueError(f"folder {str(path)!r} has no .parquet files.")
-    schema = pq.read_schema(files[0])
-    numeric = [f.name for f in schema if pat.is_integer(f.type) or pat.is_floating(f.type) or pat.is_boolean(f.type)]
-    targets = [target] if isinstance(target, str) else list(target)
-    for name in targets + list(features or []):
+    schema = _parquet_file(files[0]).schema_arrow
+    numeric = [f.name for f in schema if _is_number(pat, f.type)]
+    for name in targets + (features or []):
         if name not in schema.names:
             raise ValueError(f"column {name!r} is not in {files[0]}; its columns are {', '.join(schema.names)}.")
         if name not in numeric:
-            raise TypeError(f"column {name!r} of {files[0]} is not numeric ({schema.field(name).type}).")
-    wanted = list(features) if features is not None else [c for c in numeric if c not in targets]
+            raise TypeError(f"column {name!r} of {files[0]} is not numeric ({schema.field(name).type}); "
+                            "pick numeric columns, or write it as numbers.")
+    wanted = features if features is not None else [c for c in numeric if c not in targets]
     if not wanted:
         raise ValueError(f"{files[0]} has no numeric feature columns besides the target(s).")
     columns = wanted + targets
     units = []
     for file in files:
-        meta = pq.ParquetFile(file).metadata
-        if pq.read_schema(file).names != schema.names:
+        parquet = _parquet_file(file)
+        other = parquet.schema_arrow
+        if other.names != schema.names:
             raise ValueError(f"{file} has other columns than {files[0]}; the files must share one schema.")
+        for name in columns:  # int64 in one file and double in another is fine: both are read as float64
+            if not _is_number(pat, other.field(name).type):
+                raise TypeError(f"column {name!r} of {file} is {other.field(name).type}, but "
+                                f"{schema.field(name).type} in {files[0]}; a column must hold numbers in every "
+                                "file: write it as numbers there"
+                                + ("." if name in targets else ", or leave it out of the features."))
+        meta = parquet.metadata
         for group in range(meta.num_row_groups):
             units.append((_parquet_unit(file, group, columns, len(wanted)), meta.row_group(group).num_rows))
     return Stream([u for u in units if u[1] > 0], len(wanted), len(targets), wanted, targets, chunk_rows,
                   str(path))
 
 
+def _column_list(names: Any, name: str) -> Optional[list]:
+    """Column names as a list: one name (a string) or several (a list); None stays None for features."""
+    if names is None and name == "features":
+        return None
+    if isinstance(names, str):
+        return [names]
+    try:
+        listed = list(names)
+    except TypeError:
+        listed = None
+    if listed is None or not all(isinstance(n, str) for n in listed):
+        raise TypeError(f"{name} must be a column name, or a list of names; got {names!r}.")
+    return listed
+
+
+def _is_number(pat: Any, arrow_type: Any) -> bool:
+    return pat.is_integer(arrow_type) or pat.is_floating(arrow_type) or pat.is_boolean(arrow_type)
+
+
+def _parquet_file(file: Path) -> Any:
+    """``pq.ParquetFile(file)``, or an error that names the file when it is not one (pyarrow's does not)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(file)
+    except (pa.ArrowException, OSError) as err:
+        raise ValueError(f"{str(file)!r} is not a Parquet file, or it is damaged ({_one_line(err)}); pass "
+                         "Parquet files only (a CSV is read by gradlm.io.read_csv).") from None
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())  # pyarrow's messages can span lines
+
+
 def _parquet_unit(file: Path, group: int, columns: list, n_features: int):
     def read(chunk_rows: int):
-        import pyarrow.parquet as pq
+        import pyarrow as pa
 
-        for batch in pq.ParquetFile(file).iter_batches(batch_size=chunk_rows, row_groups=[group], columns=columns):
+        batches = _parquet_file(file).iter_batches(batch_size=chunk_rows, row_groups=[group], columns=columns)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as err:
+                raise ValueError(f"row group {group} of {str(file)!r} cannot be read ({_one_line(err)}); "
+                                 "the file is damaged: write it again.") from None
+            if batch is None:
+                return
             block = np.column_stack([batch.column(i).to_numpy(zero_copy_only=False).astype(np.float64)
                                      for i in range(len(columns))])
             yield np.ascontiguousarray(block[:, :n_features]), np.ascontiguousarray(block[:, n_features:])

@@ -83,7 +83,9 @@ relay_warnings <- function(messages) {
 
 # Run `expr`, a training call into the core, and `finish(result)`. An
 # interrupt (Ctrl-C, Esc, Stop) stops the training in Python, which returns
-# what it has; R may then also see the interrupt before it holds that result:
+# what it has (python/gradlm/interrupts.py keeps reticulate's handler from
+# calling back into R meanwhile); R may then also see the interrupt before it
+# holds that result:
 # the result is taken back from the core and finished all the same. An
 # interrupt before the core returned anything aborts, as interrupts do.
 interruptible <- function(expr, finish, convert = TRUE) {

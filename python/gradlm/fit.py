@@ -14,6 +14,7 @@ import torch
 
 from .distributed import all_reduce_max, all_reduce_sum, broadcast_parameters
 from .history import History
+from .interrupts import Deferred, warm_torch_optim
 from .loop import Loop
 from .loss import mse
 from .plan import FAST_MIN_ROWS, make_plan  # noqa: F401 (FAST_MIN_ROWS: documented here)
@@ -198,11 +199,13 @@ def fit(
             raise TypeError("validation must be a pair (X_val, y_val).")
         X_val, y_val = check_X_y(*validation, n_features=weight.shape[1], n_outputs=weight.shape[0],
                                  dtype=weight.dtype, device=weight.device)
+    held = Deferred()
     if update == "manual":
         for p in (weight, bias):
             p.grad = None
         step, zero_grad = manual_step([weight, bias], plan.lr), (lambda: None)  # it zeroes after updating
     else:
+        warm_torch_optim(held)  # an interrupt meanwhile reaches the loop below, as any other
         opt = _optimizer(model, optimizer, plan)
         step, zero_grad = opt.step, opt.zero_grad
         if plan.lr is None:
@@ -213,6 +216,7 @@ def fit(
                 model=model)
     epoch_loss = epoch_function(plan, model, step, zero_grad, shuffle=shuffle, seed=plan.settings["seed"])
     try:
+        held.deliver()
         with torch.set_grad_enabled(plan.engine == "autograd"):
             for epoch in loop:
                 loop.start_epoch(weight, bias)

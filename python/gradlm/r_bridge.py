@@ -19,6 +19,7 @@ import torch
 from .estimator import GDRegressor
 from .exceptions import ConvergenceWarning, DivergenceWarning
 from .history import History
+from .interrupts import python_handles_interrupts
 from .analytic import SufficientStatistics
 from .validation import check_X_y_view
 from .validation import check_X
@@ -41,7 +42,7 @@ def with_warnings(function):
     def wrapper(*args, **kwargs):
         global _last_result
         _last_result = None
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, python_handles_interrupts():
             warnings.simplefilter("always", ConvergenceWarning)
             warnings.simplefilter("always", DivergenceWarning)
             result = function(*args, **kwargs)

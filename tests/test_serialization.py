@@ -65,7 +65,7 @@ def test_the_file_is_standard_safetensors(tmp_path, fitted):
     np.testing.assert_array_equal(arrays["bias"], est.intercept_)
     with safetensors.safe_open(str(path), "np") as fh:
         meta = fh.metadata()
-    assert meta["format"] == "gradlm" and meta["kind"] == "GDRegressor" and meta["schema_version"] == "1"
+    assert meta["format"] == "gradlm" and meta["kind"] == "GDRegressor" and meta["schema_version"] == "2" and meta["checksum"].startswith("sha256:")
 
 
 def test_a_malicious_pickle_is_refused_without_running(tmp_path):
@@ -95,7 +95,7 @@ def test_damaged_and_foreign_files_are_refused(tmp_path, fitted):
     (tmp_path / "cut.safetensors").write_bytes(data[:-8])
     with pytest.raises(ValueError, match="damaged"):
         gradlm.load(tmp_path / "cut.safetensors")
-    newer = data.replace(b'"schema_version":"1"', b'"schema_version":"9"')
+    newer = data.replace(b'"schema_version":"2"', b'"schema_version":"9"')
     (tmp_path / "newer.safetensors").write_bytes(newer)
     with pytest.raises(ValueError, match="schema version 9"):
         gradlm.load(tmp_path / "newer.safetensors")
@@ -177,7 +177,7 @@ def test_a_file_with_nan_parameters_is_refused_as_damaged(tmp_path):
     path = tmp_path / "nan.safetensors"
     write_model_file(path, {"weight": np.array([[np.nan, 1.0]]), "bias": np.array([0.0])},
                      {"kind": "GDRegressor", "feature_names": ["a", "b"], "target_names": ["y"]})
-    with pytest.raises(ValueError, match=r"is damaged: its weight holds NaN or infinite values"):
+    with pytest.raises(ValueError, match=r"is a damaged model file: its weight holds NaN or infinite values"):
         gradlm.load(path)
     from gradlm import r_bridge
 
@@ -196,3 +196,135 @@ def test_a_long_legal_file_name_saves_and_errors_name_the_users_path(tmp_path):
     missing = tmp_path / "no-such-folder" / "m.safetensors"
     with pytest.raises(OSError, match=f"cannot save to '{missing}': No such file or directory"):
         gradlm.save(est, missing)
+
+
+# Issue 13: tampered and crafted files. Each gets one "damaged model file" error naming the path.
+
+def raw_model_file(path, arrays_header, data=b"", metadata=None, sign=True):
+    """A model file written byte by byte, its checksum right (``sign``) so that the later checks are reached."""
+    import json
+    import struct
+
+    meta = {"format": "gradlm", "schema_version": "2", "kind": "GDRegressor", **(metadata or {})}
+    header = {"__metadata__": meta, **arrays_header}
+    if sign:
+        meta["checksum"] = serialization.checksum(header, data)
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    return path
+
+
+ONE_BY_ONE = {"weight": {"dtype": "F64", "shape": [1, 1], "data_offsets": [0, 8]},
+              "bias": {"dtype": "F64", "shape": [1], "data_offsets": [8, 16]}}
+
+
+def test_raw_writer_matches_the_format(tmp_path):
+    """The crafted files below differ from a good one only where each test says."""
+    path = raw_model_file(tmp_path / "ok.safetensors", ONE_BY_ONE, np.array([2.0, 1.0]).tobytes())
+    assert gradlm.load(path).predict(np.array([[3.0]]))[0] == 7.0
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"weight": {"dtype": "F64", "shape": [-1, -1], "data_offsets": [0, 8]}}, "array 'weight' is badly described"),
+    ({"weight": {"dtype": "F64", "shape": [2 ** 40, 2 ** 40], "data_offsets": [0, 8]}}, "does not fit the file"),
+    ({"weight": {"dtype": "F64", "shape": [1.0, 1], "data_offsets": [0, 8]}}, "badly described"),
+    ({"weight": {"dtype": "F64", "shape": [True, 1], "data_offsets": [0, 8]}}, "badly described"),
+    ({"weight": {"dtype": "F64", "shape": [1, 1, 1], "data_offsets": [0, 8]}}, "badly described"),
+    ({"weight": {"dtype": "I64", "shape": [1, 1], "data_offsets": [0, 8]}}, "badly described"),
+    ({"weight": {"dtype": "F64", "shape": [1, 1], "data_offsets": [8, 0]}}, "does not fit the file"),
+    ({"weight": {"dtype": "F64", "shape": [1, 1], "data_offsets": [0, 10 ** 30]}}, "does not fit the file"),
+    ({"code": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8]}}, "holds an array 'code'"),
+])
+def test_crafted_array_headers_are_refused_as_damaged(tmp_path, change, message):
+    path = raw_model_file(tmp_path / "crafted.safetensors", {**ONE_BY_ONE, **change}, np.array([2.0, 1.0]).tobytes())
+    with pytest.raises(ValueError, match=f"is a damaged model file: .*{message}"):
+        gradlm.load(path)
+
+
+def test_deeply_nested_json_is_refused_as_damaged_not_a_recursion_error(tmp_path):
+    import struct
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    text = b'{"__metadata__":{"format":"gradlm"},"x":' + deep + b"}"
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(struct.pack("<Q", len(text)) + text)
+    with pytest.raises(ValueError, match="damaged model file: its header is not valid JSON"):
+        gradlm.load(path)
+    nested = raw_model_file(tmp_path / "meta.safetensors", ONE_BY_ONE, np.array([2.0, 1.0]).tobytes(),
+                            {"info": "[" * 100_000 + "]" * 100_000})
+    with pytest.raises(ValueError, match="damaged model file: its metadata are nested too deeply"):
+        gradlm.load(nested)
+    huge = raw_model_file(tmp_path / "int.safetensors", ONE_BY_ONE, np.array([2.0, 1.0]).tobytes())
+    huge.write_bytes(huge.read_bytes().replace(b'[0, 8]', b'[0, ' + b"9" * 5000 + b"]"))
+    with pytest.raises(ValueError, match="damaged model file"):
+        gradlm.load(huge)
+
+
+def test_a_flipped_bit_anywhere_never_loads_a_different_model(tmp_path, fitted):
+    """One flipped bit loaded silently and changed predictions: now the checksum refuses it. A flip that
+    leaves the content the same (in the header's padding) loads the same model."""
+    est, frame = fitted
+    path = tmp_path / "m.safetensors"
+    gradlm.save(est, path)
+    good = path.read_bytes()
+    expected = est.predict(frame)
+    outcomes = {"refused": 0, "same": 0}
+    for i in range(len(good)):
+        flipped = bytearray(good)
+        flipped[i] ^= 1 << (i % 8)
+        path.write_bytes(bytes(flipped))
+        try:
+            back = gradlm.load(path)
+        except ValueError as err:
+            assert str(path) in str(err) and ("damaged model file" in str(err) or "not a gradlm model" in str(err))
+            outcomes["refused"] += 1
+            continue
+        np.testing.assert_array_equal(back.predict(frame), expected)
+        outcomes["same"] += 1
+    assert outcomes["refused"] > 0.9 * len(good)
+
+
+def test_a_version_2_file_without_its_checksum_is_refused(tmp_path):
+    path = raw_model_file(tmp_path / "unsigned.safetensors", ONE_BY_ONE, np.array([2.0, 1.0]).tobytes(), sign=False)
+    with pytest.raises(ValueError, match="damaged model file: it has no checksum"):
+        gradlm.load(path)
+
+
+def test_a_truncated_file_is_refused_as_damaged(tmp_path, fitted):
+    est, _ = fitted
+    path = tmp_path / "m.safetensors"
+    gradlm.save(est, path)
+    good = path.read_bytes()
+    for size in (9, 40, len(good) // 2, len(good) - 1):
+        path.write_bytes(good[:size])
+        with pytest.raises(ValueError, match="damaged model file|not a gradlm model file"):
+            gradlm.load(path)
+
+
+def test_temporary_files_of_a_killed_save_are_removed_by_a_later_save(tmp_path, fitted):
+    """A save killed (SIGKILL) before its rename leaves the previous file whole and a temporary file; the next
+    save in the folder removes temporaries more than an hour old, and leaves younger ones (a save may be
+    under way in another process)."""
+    import signal
+    import time
+
+    est, frame = fitted
+    path = tmp_path / "m.safetensors"
+    gradlm.save(est, path)
+    before = path.read_bytes()
+    code = ("import os, sys, time, gradlm\n"
+            "os.fsync = lambda fd: (print('writing', flush=True), time.sleep(60))\n"
+            "gradlm.save(gradlm.LinearModel(3, 2), sys.argv[1])\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert path.read_bytes() == before
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".gradlm-")]
+    assert len(left) == 1
+    young = tmp_path / ".gradlm-young.tmp"
+    young.write_bytes(b"")
+    old = time.time() - 2 * serialization.STALE_SECONDS
+    os.utime(left[0], (old, old))
+    gradlm.save(est, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gradlm-young.tmp", "m.safetensors"]

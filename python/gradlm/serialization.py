@@ -17,29 +17,54 @@ the format wants) holds ``format`` ("gradlm"), ``schema_version``, ``kind``
 row count, losses) and ``r`` (a formula fit's formula, factor levels and
 contrasts, which R uses to predict from a data.frame).
 
+Integrity: ``__metadata__["checksum"]`` is the SHA-256 of the rest of the
+header (as canonical JSON) and of the arrays' bytes; a file whose checksum
+does not match (a flipped bit, a truncated copy, an edit) is refused as
+damaged. The checksum catches accidents, not forgery: anyone can write a
+file with a matching checksum. What makes a file safe to load is that it is
+only ever read as numbers and checked names (see the README's security
+paragraph).
+
 Files are written atomically: to a temporary file in the same folder, then
 renamed over the destination, so a crash or an interrupt never leaves half a
-model behind.
+model behind. A process killed in the middle of a save leaves its temporary
+file (``.gradlm-*.tmp``); the next save in that folder removes those more
+than an hour old.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import struct
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 import torch
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the checksum (files of version 1 have none and load without)
 FORMAT = "gradlm"
 KINDS = ("LinearModel", "GDRegressor", "gd_lm")
 _DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 _CODES = {np.dtype("float16"): "F16", np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
 MAX_HEADER_BYTES = 16 << 20
+ARRAY_NAMES = ("weight", "bias", "x_mean", "x_scale", "y_mean", "y_scale", "loss", "lstsq_weight", "lstsq_bias")
+TEMPORARY = (".gradlm-", ".tmp")
+STALE_SECONDS = 3600
+
+
+def checksum(header: dict, data: bytes) -> str:
+    """The SHA-256 of a header (without its checksum, as canonical JSON) and the arrays' bytes."""
+    meta = {k: v for k, v in header.get("__metadata__", {}).items() if k != "checksum"}
+    canonical = json.dumps({**header, "__metadata__": meta}, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode("utf-8"))
+    digest.update(data)
+    return "sha256:" + digest.hexdigest()
 
 
 def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
@@ -65,15 +90,18 @@ def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
                         "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
         offset += len(blob)
+    header["__metadata__"]["checksum"] = checksum(header, b"".join(blobs))
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)  # the arrays start 8-byte aligned
     path = Path(path)
     # A short temporary name beside the file (the file's own name may be as long as the system allows);
     # errors name the file asked for, not the temporary one.
+    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".gradlm-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMPORARY[0], suffix=TEMPORARY[1])
     except OSError as err:
         raise _naming(err, path) from None
+    _remove_stale_temporaries(folder)
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -94,6 +122,19 @@ def write_model_file(path: Any, arrays: dict, metadata: dict) -> None:
         raise
 
 
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files of saves killed more than an hour ago (a save takes milliseconds)."""
+    now = time.time()
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(TEMPORARY[0]) and n.endswith(TEMPORARY[1])]
+        for name in names:
+            stale = folder / name
+            if now - stale.stat().st_mtime > STALE_SECONDS:
+                stale.unlink()
+    except OSError:  # a listing or a removal refused: nothing lost, the save goes on
+        pass
+
+
 def _naming(err: OSError, path: Path) -> OSError:
     """The same error (its errno and so its class), naming the file asked for."""
     if err.errno is None:
@@ -102,32 +143,37 @@ def _naming(err: OSError, path: Path) -> OSError:
 
 
 def read_model_file(path: Any) -> tuple:
-    """``(arrays, metadata)`` of a gradlm model file; anything else is refused with a ValueError."""
+    """``(arrays, metadata)`` of a gradlm model file; anything else is refused with a ValueError.
+
+    Every malformed, truncated or altered file gets one error that names the
+    file and what is wrong with it.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file; pass the path of a model saved by gradlm.")
-    size = path.stat().st_size
     not_ours = (f"{str(path)!r} is not a gradlm model file (a safetensors file written by gradlm.save or "
                 "save_model); it was not loaded. gradlm never loads pickles: re-save the model with gradlm.save.")
+    damaged = f"{str(path)!r} is a damaged model file"
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
             raise ValueError(not_ours)
         (length,) = struct.unpack("<Q", head)
-        if length < 2 or length > min(MAX_HEADER_BYTES, size - 8):
+        if length < 2 or length > MAX_HEADER_BYTES:
             raise ValueError(not_ours)
         raw = fh.read(length)
-        if not raw.lstrip().startswith(b"{"):
-            raise ValueError(not_ours)
-        try:
-            header = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ValueError(not_ours) from None
         data = fh.read()
-    meta = header.pop("__metadata__", None) if isinstance(header, dict) else None
+    if not raw.lstrip().startswith(b"{"):
+        raise ValueError(not_ours)
+    if len(raw) < length:
+        raise ValueError(f"{damaged}: it ends inside its header (truncated); save the model again.")
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad JSON, or an integer too long
+        raise ValueError(f"{damaged}: its header is not valid JSON.") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(not_ours)
-    damaged = f"{str(path)!r} is damaged"
     if not all(isinstance(v, str) for v in meta.values()):
         raise ValueError(f"{damaged}: its metadata are not all strings.")
     try:
@@ -137,22 +183,43 @@ def read_model_file(path: Any) -> tuple:
     if version > SCHEMA_VERSION:
         raise ValueError(f"{str(path)!r} has schema version {version}; this gradlm reads up to "
                          f"{SCHEMA_VERSION}. Upgrade gradlm to load it.")
+    if version >= 2 and meta.get("checksum") != checksum(header, data):
+        what = "has no checksum" if "checksum" not in meta else "does not match its checksum"
+        raise ValueError(f"{damaged}: it {what} (altered or corrupted since it was saved); save the model "
+                         "again from the fit, or restore the file from a copy.")
+    header = dict(header)
+    del header["__metadata__"]
     arrays = {}
     for name, spec in header.items():
-        try:
-            dtype = _DTYPES[spec["dtype"]]
-            begin, end = (int(v) for v in spec["data_offsets"])
-            shape = tuple(int(v) for v in spec["shape"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{str(path)!r} is damaged: array {name!r} is badly described.") from None
-        if not 0 <= begin <= end <= len(data) or end - begin != dtype.itemsize * int(np.prod(shape)):
-            raise ValueError(f"{str(path)!r} is damaged: array {name!r} does not fit the file.")
-        arrays[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
-    metadata = {key: (value if key in ("format", "kind", "dtype") else _json(value)) for key, value in meta.items()}
+        if name not in ARRAY_NAMES:
+            raise ValueError(f"{damaged}: it holds an array {name!r}, which gradlm does not write.")
+        arrays[name] = _array(name, spec, data, damaged)
+    try:
+        metadata = {key: (value if key in ("format", "kind", "dtype", "checksum") else _json(value))
+                    for key, value in meta.items()}
+    except RecursionError:
+        raise ValueError(f"{damaged}: its metadata are nested too deeply.") from None
     if metadata.get("kind") not in KINDS or "weight" not in arrays or "bias" not in arrays:
         raise ValueError(f"{damaged}: it lacks the model's kind, weight or bias.")
     _check_shapes(arrays, metadata, damaged)
     return arrays, metadata
+
+
+def _array(name: str, spec: Any, data: bytes, damaged: str) -> np.ndarray:
+    """One array of the file, from its description: dtype, shape (whole numbers >= 0) and byte range."""
+    def whole(values: Any, count: Optional[int] = None) -> bool:
+        return (isinstance(values, list) and (count is None or len(values) == count)
+                and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values))
+
+    if (not isinstance(spec, dict) or spec.get("dtype") not in _DTYPES or not whole(spec.get("shape"))
+            or not whole(spec.get("data_offsets"), 2) or len(spec["shape"]) > 2):
+        raise ValueError(f"{damaged}: array {name!r} is badly described (its dtype, shape or offsets).")
+    dtype, shape = _DTYPES[spec["dtype"]], tuple(spec["shape"])
+    begin, end = spec["data_offsets"]
+    if not begin <= end <= len(data) or end - begin != dtype.itemsize * math.prod(shape):
+        raise ValueError(f"{damaged}: array {name!r} of shape {shape} does not fit the file's {len(data)} bytes "
+                         "of data.")
+    return np.frombuffer(data[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def _check_shapes(arrays: dict, metadata: dict, damaged: str) -> None:
@@ -247,7 +314,7 @@ def load(path: Any) -> Any:
     if meta["kind"] == "LinearModel":
         dtype = meta.get("dtype", str(weight.dtype))
         if dtype not in ("float16", "bfloat16", "float32", "float64"):
-            raise ValueError(f"{str(path)!r} is damaged: dtype {dtype!r}.")
+            raise ValueError(f"{str(path)!r} is a damaged model file: dtype {dtype!r}.")
         dtype = getattr(torch, dtype)
         return LinearModel.from_params(torch.from_numpy(weight).to(dtype), torch.from_numpy(bias).to(dtype), dtype=dtype)
     info = meta.get("info") or {}

@@ -2,8 +2,8 @@
 #'
 #' `gd_lm()` fits a linear model like [stats::lm()], by gradient descent on
 #' PyTorch (the Python core's `GDRegressor`). Formulas work as in `lm()`:
-#' several responses with `cbind()`, factors and characters as treatment
-#' contrasts, `na.action` and `subset`. The fit has the methods of an `lm`
+#' several responses with `cbind()`, factors and characters as contrasts
+#' (treatment contrasts unless `contrasts` says otherwise), `na.action` and `subset`. The fit has the methods of an `lm`
 #' object (`print`, `summary`, `coef`, `predict`, `fitted`, `residuals`,
 #' `plot`) and `tidy()`, `glance()`, `augment()`; `summary()` shows the
 #' coefficients beside the exact least-squares ones, which `lm()` also gives.
@@ -56,7 +56,8 @@
 #' @param init `"torch"`, `"randn"` or `"zeros"`.
 #' @param dtype `NULL` (the default) follows the data: float64, as R's
 #'   numbers are; or `"float32"`.
-#' @param subset,na.action As in [stats::lm()].
+#' @param subset,na.action,contrasts As in [stats::lm()]: `contrasts` is a
+#'   list naming, for factors, a contrast function or giving a contrast matrix.
 #' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`, `on_divergence`
 #'   (see [fit.gradlm.model.LinearModel()]).
 #' @return An object of class `gd_lm`: the coefficients (`coef()`), the exact
@@ -80,7 +81,7 @@ gd_lm <- function(formula, ...) UseMethod("gd_lm")
 #' @export
 gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
-                          init = "torch", dtype = NULL, subset, na.action, ...) {
+                          init = "torch", dtype = NULL, subset, na.action, contrasts = NULL, ...) {
   refuse_lm_only_arguments(match.call(expand.dots = FALSE)$...)
   if (missing(data)) stop("data is required: the data.frame holding the formula's variables.", call. = FALSE)
   if (!is.data.frame(data)) stop(sprintf("data must be a data.frame; got %s.", class(data)[1]), call. = FALSE)
@@ -108,7 +109,7 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
   }
   y <- stats::model.response(mf)
   if (!is.numeric(y)) stop("the response must be numeric.", call. = FALSE)
-  x <- stats::model.matrix(mt, mf)
+  x <- stats::model.matrix(mt, mf, contrasts.arg = contrasts)
   contrasts <- attr(x, "contrasts")
   intercept <- which(colnames(x) == "(Intercept)")
   if (ncol(x) == length(intercept)) {
@@ -138,7 +139,7 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
 gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
                           init = "torch", dtype = NULL, ...) {
-  refuse_lm_only_arguments(match.call(expand.dots = FALSE)$...)
+  refuse_lm_only_arguments(match.call(expand.dots = FALSE)$..., also = "contrasts")
   x <- as_numeric_data(formula, "x")
   if (is.null(dim(x))) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
   # Names are not set on x itself: that would copy the user's matrix.
@@ -156,9 +157,9 @@ gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size =
 }
 
 # lm() arguments gd_lm does not have yet: a clear error, not Python's "unexpected keyword argument".
-refuse_lm_only_arguments <- function(dots) {
-  unsupported <- intersect(names(dots), c("weights", "offset", "contrasts", "method", "model", "qr",
-                                          "singular.ok", "x", "y"))
+refuse_lm_only_arguments <- function(dots, also = NULL) {
+  unsupported <- intersect(names(dots), c("weights", "offset", "method", "model", "qr",
+                                          "singular.ok", "x", "y", also))
   if (length(unsupported)) {
     stop(sprintf("gd_lm does not support %s yet; drop %s or use lm().",
                  paste0("'", unsupported, "'", collapse = ", "), if (length(unsupported) > 1L) "them" else "it"),

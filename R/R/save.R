@@ -78,12 +78,58 @@ saved_report <- function(report) {
   report
 }
 
-# What predict() needs of a formula fit: the expanded formula, factor levels, contrasts.
+# What predict() needs of a formula fit, as data: the formula; its "predvars"
+# (the formula's variables with the parameters data-dependent terms such as
+# poly(), scale() and splines::ns() learnt from the training data, written
+# exactly, in hexadecimal); the factors' levels; and each factor's contrast
+# matrix as numbers. Anything that could not be rebuilt exactly from these is
+# refused here, at save time.
 saved_formula <- function(object) {
   if (is.null(object$terms)) return(NULL)
-  contrasts <- object$contrasts[vapply(object$contrasts, is.character, logical(1))]
-  list(formula = paste(deparse(stats::formula(object$terms)), collapse = " "),
+  refuse <- function(why) {
+    stop(sprintf("save_model() cannot save this fit faithfully: %s. Refit with the terms written out (for example %s).",
+                 why, "I(x^2) for a power, or a column computed in the data"), call. = FALSE)
+  }
+  # Checked as they will be read back: the values the terms learnt are in predvars as numbers.
+  formula <- exact_text(stats::formula(object$terms))
+  predvars <- exact_text(qualified_splines(attr(object$terms, "predvars")))
+  check_formula_code(str2lang(formula), refuse)
+  check_formula_code(str2lang(predvars), refuse)
+  contrasts <- Map(function(spec, name) {
+    m <- contrast_matrix(object$xlevels[[name]], spec)
+    list(levels = as.list(rownames(m)), values = as.list(as.numeric(m)), columns = ncol(m),
+         names = if (!is.null(colnames(m))) as.list(colnames(m)))
+  }, object$contrasts, names(object$contrasts))
+  list(formula = formula, predvars = predvars,
        xlevels = lapply(object$xlevels, as.list), contrasts = contrasts)
+}
+
+# Code as text that parses back to the same numbers, bit for bit.
+exact_text <- function(expr) {
+  paste(deparse(expr, width.cutoff = 500L, control = c("keepNA", "keepInteger", "niceNames", "hexNumeric")),
+        collapse = " ")
+}
+
+# The contrast matrix model.matrix() used for a factor with these levels (spec:
+# the name of a contrast function, or a matrix, as lm()'s `contrasts` takes).
+contrast_matrix <- function(levels, spec) {
+  f <- factor(levels, levels = levels)
+  stats::contrasts(f) <- spec
+  m <- stats::contrasts(f)
+  rownames(m) <- levels
+  m
+}
+
+# ns() and bs() written as splines::ns() and splines::bs(), so that a loaded
+# model predicts in a session that has not attached splines.
+qualified_splines <- function(expr) {
+  if (!is.call(expr)) return(expr)
+  head <- expr[[1L]]
+  if (is.name(head) && as.character(head) %in% c("ns", "bs")) {
+    expr[[1L]] <- call("::", as.name("splines"), head)
+  }
+  for (i in seq_along(expr)[-1L]) if (!is.null(expr[[i]])) expr[[i]] <- qualified_splines(expr[[i]])
+  expr
 }
 
 #' @rdname save_model
@@ -134,9 +180,11 @@ load_model <- function(path) {
   ), class = "gd_lm")
   r <- meta[["r"]]
   if (!is.null(r)) {
-    out$terms <- stats::terms(safe_formula(r$formula, path))
+    damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
+    out$terms <- stats::terms(safe_formula(r$formula, damaged))
+    if (!is.null(r$predvars)) attr(out$terms, "predvars") <- safe_code(r$predvars, damaged)
     if (length(r$xlevels)) out$xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
-    if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, safe_contrast, path = path)
+    if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, saved_contrast, damaged = damaged)
   }
   if (!is.null(info[["call"]])) out$call <- str2lang(info[["call"]])
   out
@@ -144,42 +192,67 @@ load_model <- function(path) {
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
 
-# The functions a saved formula may call: operators and the usual
-# transformations. Anything else is refused unread: a model file never runs
-# code, neither when loaded nor when predict() evaluates its formula.
+# The functions a saved formula may call: operators, the usual transformations,
+# and the data-dependent terms whose parameters the file holds. Anything else
+# is refused unread: a model file never runs code, neither when loaded nor
+# when predict() evaluates its formula.
 FORMULA_FUNCTIONS <- c("~", "+", "-", "*", "/", ":", "^", "(", "%in%", "cbind", "I", "log", "log1p", "log2",
-                       "log10", "exp", "sqrt", "abs", "poly", "offset", "sin", "cos", "tan", "factor",
-                       "as.numeric", "as.factor", "scale")
+                       "log10", "exp", "sqrt", "abs", "poly", "sin", "cos", "tan", "factor",
+                       "as.numeric", "as.factor", "scale", "ns", "bs", "c", "list")
+# Functions a saved formula may name with their package.
+QUALIFIED_FUNCTIONS <- list(splines = c("ns", "bs"), stats = c("poly"), base = c("scale", "log", "exp", "sqrt"))
 
-# The contrasts a saved fit may name: predict() calls the named function on the factor's levels.
+# The contrasts a file from before contrast matrices were saved may name: predict() calls the named function.
 CONTRAST_FUNCTIONS <- c("contr.treatment", "contr.sum", "contr.helmert", "contr.poly", "contr.SAS")
 
-safe_contrast <- function(value, path) {
+saved_contrast <- function(value, damaged) {
+  if (is.list(value) && !is.null(value$values)) {
+    levels <- as.character(unlist(value$levels))
+    values <- suppressWarnings(as.numeric(unlist(value$values)))
+    columns <- suppressWarnings(as.integer(unlist(value$columns)))
+    if (length(columns) != 1L || is.na(columns) || length(levels) * columns != length(values) ||
+        !all(is.finite(values))) {
+      damaged("a contrast matrix is not a matrix of numbers")
+    }
+    m <- matrix(values, length(levels), columns, dimnames = list(levels, as.character(unlist(value$names))))
+    return(m)
+  }
   value <- as.character(unlist(value))
   if (length(value) != 1L || !(value %in% CONTRAST_FUNCTIONS)) {
-    stop(sprintf("%s is not a model load_model() accepts: it names the contrasts %s, not one of %s.", path,
-                 paste0("'", value, "'", collapse = ", "), paste(CONTRAST_FUNCTIONS, collapse = ", ")),
-         call. = FALSE)
+    damaged(sprintf("it names the contrasts %s, not one of %s", paste0("'", value, "'", collapse = ", "),
+                    paste(CONTRAST_FUNCTIONS, collapse = ", ")))
   }
   value
 }
 
-safe_formula <- function(text, path) {
-  damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
-  expr <- tryCatch(str2lang(text), error = function(e) NULL)
-  if (!is.call(expr) || !identical(expr[[1L]], as.name("~"))) damaged("its formula is not a formula")
+# Is `expr` only calls of the functions above, on names, numbers and logical constants?
+# `refuse(why)` is called with the reason when it is not.
+check_formula_code <- function(expr, refuse) {
   check <- function(e) {
     if (is.call(e)) {
       f <- e[[1L]]
-      if (!is.name(f) || !(as.character(f) %in% FORMULA_FUNCTIONS)) {
-        damaged(sprintf("its formula calls %s, which is not among the functions a saved formula may use",
-                        paste(deparse(f), collapse = "")))
+      qualified <- is.call(f) && identical(f[[1L]], as.name("::")) && is.name(f[[2L]]) && is.name(f[[3L]]) &&
+        as.character(f[[3L]]) %in% QUALIFIED_FUNCTIONS[[as.character(f[[2L]])]]
+      if (!qualified && (!is.name(f) || !(as.character(f) %in% FORMULA_FUNCTIONS))) {
+        refuse(sprintf("its formula calls %s, which is not among the functions a saved formula may use (%s)",
+                       paste(deparse(f), collapse = ""), "arithmetic, log, exp, sqrt, I, poly, scale, splines::ns, splines::bs, factor"))
       }
       for (a in as.list(e)[-1L]) check(a)
-    } else if (!is.name(e) && !(is.numeric(e) && length(e) == 1L)) {
-      damaged("its formula holds something other than names and numbers")
+    } else if (!is.name(e) && !is.null(e) && !((is.numeric(e) || is.logical(e)) && length(e) == 1L)) {
+      refuse("its formula holds something other than names, numbers and TRUE/FALSE")
     }
   }
   check(expr)
-  stats::as.formula(expr, env = globalenv())  # `~` itself evaluates nothing
+  invisible(expr)
+}
+
+safe_code <- function(text, damaged, formula = FALSE) {
+  expr <- tryCatch(str2lang(text), error = function(e) NULL)
+  if (is.null(expr)) damaged("its formula does not parse")
+  if (formula && (!is.call(expr) || !identical(expr[[1L]], as.name("~")))) damaged("its formula is not a formula")
+  check_formula_code(expr, damaged)
+}
+
+safe_formula <- function(text, damaged) {
+  stats::as.formula(safe_code(text, damaged, formula = TRUE), env = globalenv())  # `~` itself evaluates nothing
 }

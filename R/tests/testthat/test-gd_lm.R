@@ -222,9 +222,24 @@ test_that("offset() and lm()-only arguments are refused, never silently ignored"
   # offset(hp / 10) was dropped: wt -5.34 against lm()'s -9.96, and summary() said converged
   expect_error(gd_lm(mpg ~ wt + offset(hp / 10), data = mtcars), "does not fit offset\\(\\) terms yet")
   expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = cyl), "does not support 'weights' yet")
-  expect_error(gd_lm(mpg ~ wt, data = mtcars, contrasts = list()), "does not support 'contrasts' yet")
+  expect_error(gd_lm(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg, contrasts = list()),
+               "does not support 'contrasts' yet")
   expect_error(gd_lm(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg, weights = mtcars$cyl),
                "does not support 'weights' yet")
+})
+
+test_that("contrasts = works as in lm(): names, matrices, ordered factors (issue 13)", {
+  skip_if_no_gradlm()
+  d <- transform(mtcars, cyl = factor(cyl), gear = factor(gear, ordered = TRUE), am = as.character(am))
+  custom <- matrix(c(-1, 0, 1, 1, -2, 1), 3, dimnames = list(NULL, c("lin", "quad")))
+  for (contrasts in list(NULL, list(cyl = "contr.sum"), list(cyl = "contr.helmert", am = "contr.sum"),
+                         list(cyl = custom))) {
+    f <- gd_lm(mpg ~ cyl + gear + am + wt, data = d, contrasts = contrasts)
+    ref <- lm(mpg ~ cyl + gear + am + wt, data = d, contrasts = contrasts)
+    expect_equal(names(coef(f)), names(coef(ref)))
+    expect_equal(coef(f), coef(ref), tolerance = 1e-8)
+    expect_equal(predict(f, d[c(1, 5, 20), ]), predict(ref, d[c(1, 5, 20), ]), tolerance = 1e-8)
+  }
 })
 
 test_that("na.exclude pads fitted values and residuals with NA, as lm() does", {

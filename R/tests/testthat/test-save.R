@@ -114,3 +114,92 @@ test_that("a GDRegressor saved in Python loads in R with its report", {
   expect_identical(unname(g$r.squared), unlist(est$report_$r_squared))
   expect_output(print(g), est$report_$verdict(), fixed = TRUE)
 })
+
+# Issue 13: data-dependent terms predicted wrongly after save_model()/load_model() (poly(x, 2) + z:
+# -7.242, 12.48, -3.554 instead of lm()'s -2.461, 1.424, -1.013; scale(hp): 17.39 instead of 22.59), and
+# splines::ns() saved but could not be loaded. Their learnt parameters are now saved as numbers.
+test_that("poly(), scale(), splines::ns() and bs() predict after loading exactly as in the session", {
+  skip_if_no_gradlm()
+  set.seed(1)
+  d <- data.frame(x = runif(40, 0, 10), z = rnorm(40), f = factor(sample(c("a", "b", "c"), 40, TRUE)))
+  d$y <- sin(d$x) + d$z + as.numeric(d$f) + rnorm(40, sd = 0.1)
+  new <- data.frame(x = c(0.5, 4.2, 9.9), z = c(-1, 0, 2), f = c("c", "a", "b"))
+  formulas <- list(y ~ poly(x, 2) + z, y ~ scale(z) + x, y ~ splines::ns(x, df = 3) + z,
+                   y ~ splines::bs(x, df = 4) + f, y ~ poly(x, degree = 2, raw = TRUE) + f:z + log(x))
+  path <- tempfile(fileext = ".safetensors")
+  for (formula in formulas) {
+    f <- gd_lm(formula, data = d)
+    save_model(f, path)
+    expect_identical(predict(load_model(path), new), predict(f, new), label = deparse(formula))
+    expect_equal(predict(load_model(path), new), predict(lm(formula, d), new), tolerance = 1e-7)
+  }
+  f <- gd_lm(mpg ~ scale(hp) + wt, data = mtcars)
+  save_model(f, path)
+  expect_equal(unname(predict(load_model(path), mtcars[1, ])), unname(predict(lm(mpg ~ scale(hp) + wt, mtcars), mtcars[1, ])),
+               tolerance = 1e-8)
+})
+
+test_that("ns() from an attached splines predicts after loading where splines is not attached", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  ns <- splines::ns  # as library(splines) would make it visible
+  f <- gd_lm(mpg ~ ns(hp, 3) + wt, data = mtcars)
+  in_session <- predict(f, mtcars[1:4, ])
+  save_model(f, path)
+  rm(ns)
+  expect_identical(predict(load_model(path), mtcars[1:4, ]), in_session)
+})
+
+test_that("contrasts are saved as matrices: lm()'s contrasts = and ordered factors predict the same after loading", {
+  skip_if_no_gradlm()
+  d <- transform(mtcars, cyl = factor(cyl), gear = factor(gear, ordered = TRUE), am = as.character(am))
+  custom <- matrix(c(-1, 0, 1, 1, -2, 1), 3, dimnames = list(NULL, c("lin", "quad")))
+  path <- tempfile(fileext = ".safetensors")
+  for (contrasts in list(NULL, list(cyl = "contr.sum", am = "contr.helmert"), list(cyl = custom))) {
+    f <- gd_lm(mpg ~ cyl + gear + am + wt, data = d, contrasts = contrasts)
+    save_model(f, path)
+    g <- load_model(path)
+    expect_identical(predict(g, d[c(2, 9, 30), ]), predict(f, d[c(2, 9, 30), ]))
+    expect_identical(names(coef(g)), names(coef(f)))
+    expect_true(all(vapply(g$contrasts, is.matrix, logical(1))))
+  }
+})
+
+test_that("a term that cannot be saved faithfully is refused at save time, not at load time", {
+  skip_if_no_gradlm()
+  centred <- function(v) v - mean(v)
+  f <- gd_lm(mpg ~ centred(hp) + wt, data = mtcars)
+  path <- tempfile(fileext = ".safetensors")
+  expect_error(save_model(f, path), "cannot save this fit faithfully: its formula calls centred")
+  expect_false(file.exists(path))
+})
+
+test_that("a crafted predvars in a model file calls nothing", {
+  skip_if_no_gradlm()
+  ser <- reticulate::import("gradlm.serialization")
+  marker <- tempfile()
+  path <- tempfile(fileext = ".safetensors")
+  ser$write_model_file(path, list(weight = matrix(1, 1, 1), bias = array(0, 1)),
+                       list(kind = "gd_lm", feature_names = list("x"), target_names = list("y"),
+                            r = list(formula = "y ~ x", predvars = sprintf('list(y, file.create("%s"))', marker))))
+  expect_error(load_model(path), "its formula calls file.create")
+  ser$write_model_file(path, list(weight = matrix(1, 1, 2), bias = array(0, 1)),
+                       list(kind = "gd_lm", feature_names = list("ga", "gb"), target_names = list("y"),
+                            r = list(formula = "y ~ g", xlevels = list(g = list("a", "b")),
+                                     contrasts = list(g = list(levels = list("a", "b"), values = list("x", 1),
+                                                               columns = 1L)))))
+  expect_error(load_model(path), "a contrast matrix is not a matrix of numbers")
+  expect_false(file.exists(marker))
+})
+
+test_that("a model file with a flipped bit is refused in R as damaged (it loaded and changed predictions)", {
+  skip_if_no_gradlm()
+  f <- gd_lm(mpg ~ wt + hp, data = mtcars)
+  path <- tempfile(fileext = ".safetensors")
+  save_model(f, path)
+  bytes <- readBin(path, "raw", file.size(path))
+  n <- length(bytes)
+  bytes[n - 3L] <- xor(bytes[n - 3L], as.raw(1L))  # in the arrays
+  writeBin(bytes, path)
+  expect_error(load_model(path), "is a damaged model file: it does not match its checksum")
+})

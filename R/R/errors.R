@@ -65,6 +65,7 @@ as_numeric_data <- function(x, name) {
   }
   if (length(x) == 0L) stop(sprintf("%s is empty; pass at least one row of data.", name), call. = FALSE)
   if (!is.double(x)) storage.mode(x) <- "double"
+  if (is.null(dim(x)) && length(x) == 1L) dim(x) <- 1L  # one value is data too (reticulate would pass a scalar)
   x
 }
 

@@ -337,8 +337,11 @@ model_matrix_for <- function(object, newdata) {
     x <- if (is.data.frame(newdata)) as.matrix(newdata) else newdata
     if (is.null(dim(x))) x <- matrix(x, ncol = 1L)
     if (ncol(x) != length(object$predictors)) {
-      stop(sprintf("newdata has %d column(s), but the model was fitted with %d.",
-                   ncol(x), length(object$predictors)), call. = FALSE)
+      one_row <- if (ncol(x) == 1L && nrow(x) == length(object$predictors)) {
+        " For one row, keep it a matrix: newdata[1, , drop = FALSE]."
+      } else ""
+      stop(sprintf("newdata has %d column(s), but the model was fitted with %d.%s",
+                   ncol(x), length(object$predictors), one_row), call. = FALSE)
     }
     storage.mode(x) <- "double"
     return(x)

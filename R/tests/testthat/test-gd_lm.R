@@ -256,3 +256,15 @@ test_that("na.exclude pads fitted values and residuals with NA, as lm() does", {
   used <- complete.cases(airquality[, c("Ozone", "Wind", "Temp")])
   expect_length(fitted(gd_lm(Ozone ~ Wind + Temp, data = airquality)), sum(used))
 })
+
+test_that("a 1-row data.frame fits as lm() does (it failed: 'y must be 2-D ... got shape ()') (issue 13)", {
+  skip_if_no_gradlm()
+  f <- gd_lm(mpg ~ wt, data = mtcars[1, ])
+  ref <- lm(mpg ~ wt, data = mtcars[1, ])
+  expect_equal(unname(coef(f)[1]), unname(coef(ref)[1]))  # lm(): the slope is NA, gd_lm's minimum-norm 0
+  expect_equal(unname(coef(f)[2]), 0)
+  expect_equal(unname(predict(f, mtcars[1, ])), 21)
+  expect_equal(lstsq(matrix(2, 1, 1), 4)$bias + 2 * lstsq(matrix(2, 1, 1), 4)$weight[1, 1], 4)
+  x <- as.matrix(mtcars[, c("wt", "hp")])
+  expect_error(predict(gd_lm(x, mtcars$mpg), x[1, ]), "newdata\\[1, , drop = FALSE\\]")
+})

@@ -72,6 +72,14 @@ ROWS = [
      r"X is a masked array with \d+ masked value\(s\); gradlm would ignore the mask"),
     ("saving an unfitted estimator", lambda: gradlm.save(gradlm.GDRegressor(), "unused.safetensors"), ValueError,
      "not fitted yet"),
+    ("X or y is None", lambda: gradlm.lstsq(None, Y), TypeError, "X is None; pass an array of numbers"),
+    ("sparse matrix", lambda: gradlm.GDRegressor().fit(__import__("scipy.sparse").sparse.csr_matrix(X), Y[:, 0]),
+     TypeError, r"X is a scipy.sparse csr_matrix of shape \(12, 3\); gradlm works on dense data: pass X.toarray\(\)"),
+    ("missing values in a nullable column",
+     lambda: gradlm.GDRegressor().fit(pd.DataFrame({"a": pd.array([1, 2, None] * 4, dtype="Int64")}), Y[:, 0]),
+     ValueError, r"X column 'a' has 4 missing value\(s\) \(NA\), the first in row 2; drop or impute"),
+    ("DataFrame columns of one name", lambda: gradlm.lstsq(pd.DataFrame(X, columns=["a", "a", "b"]), Y), ValueError,
+     "more than one column named 'a'"),
 ]
 
 

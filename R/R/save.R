@@ -5,10 +5,15 @@
 #' `gradlm.load()` reads too (and the other way round: `load_model()` reads
 #' what `gradlm.save()` wrote). The file is a safetensors file: the
 #' coefficients as raw float64 arrays and a JSON header with the feature and
-#' response names, the training settings and, for formula fits, the formula
-#' and factor levels that `predict()` needs. Loading never runs code from the
-#' file (it never unpickles); anything else is refused. Files are written to a
-#' temporary name and then renamed, so a failure leaves no half-written model.
+#' response names, the training settings, a checksum and, for formula fits,
+#' what `predict()` needs: the formula, the parameters that `poly()`, `scale()`,
+#' `splines::ns()` and `splines::bs()` terms learnt (written exactly), factor
+#' levels and contrast matrices, so that a loaded fit predicts bit for bit what
+#' the fitted one did; a term that could not be rebuilt so is refused when
+#' saving. Loading never runs code from the file (it never unpickles, and a
+#' formula may call only a fixed list of functions); a file altered since it
+#' was saved is refused as damaged. Files are written to a temporary name and
+#' then renamed, so a failure leaves no half-written model.
 #'
 #' A loaded `gd_lm` has the coefficients, the loss curve, the summary
 #' numbers and the core's report of the fit (converged or not, and the gap;

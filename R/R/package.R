@@ -18,16 +18,93 @@
 #' as NumPy objects (so `np$array(..., dtype = "float32")` stays float32 and
 #' `torch$from_numpy()` of it gives a float32 tensor). Both load on first use.
 #'
+#' R's numbers are doubles, and torch wants Python integers for sizes,
+#' dimensions and indices: in Python `torch.randn(2.0, 3.0)` is a TypeError.
+#' So that `torch$randn(2, 3)`, `torch$zeros(c(2, 3))`, `x$view(3, 2)`,
+#' `x$reshape(c(3, -1))` or `x$sum(dim = 1)` work as rTorch users write them,
+#' a call of one of torch's built-in (C++) functions, `torch$name(...)`, or of
+#' a tensor's built-in method, `x$name(...)`, that fails with a TypeError is
+#' made again with whole-number doubles as integers: first the R vectors and
+#' lists of whole numbers (sizes such as `c(2, 3)`), then, if that fails too,
+#' every whole-number double. A call that works as written is never changed:
+#' `torch$full(c(2, 3), 1)` is float32, `torch$arange(0, 5)` is float32 as
+#' `torch.arange(0.0, 5.0)` is (write `0L, 5L` for int64). torch's argument
+#' parser refuses a call before running it, so the second try repeats no
+#' work; other callables (Python functions, classes such as `torch$nn$Linear`,
+#' the submodules `torch$nn`, `torch$linalg`, ...) are left as they are and
+#' want integers (`3L`). The cost is an R function wrapped around each
+#' built-in at `$` (a few microseconds a call, next to some 100 for the
+#' call through reticulate).
+#'
+#' @param x The `torch` module or a tensor.
+#' @param name The attribute's name.
 #' @format Python modules (reticulate objects).
 #' @examples
 #' \dontrun{
 #' x <- torch$from_numpy(np$array(list(list(1, 2), list(3, 4)), dtype = "float32"))
 #' torch$mm(x, x$t())
+#' torch$manual_seed(0)
+#' w <- torch$randn(2, 3)
+#' w$view(3, 2)
 #' }
 #' @name torch
 #' @aliases np
 #' @export torch np
 NULL
+
+#' @rdname torch
+#' @export
+`$.gradlm_torch` <- function(x, name) {
+  value <- NextMethod()
+  if (inherits(value, "python.builtin.builtin_function_or_method")) whole_numbers_as_int(value) else value
+}
+
+# A built-in torch function `f` (an R function from reticulate) that, when
+# refused with a TypeError, is called again with whole-number doubles as
+# integers (see ?torch). It keeps f's class and Python object, so reticulate
+# still passes it to Python as the function itself.
+whole_numbers_as_int <- function(f) {
+  wrapper <- function(...) tryCatch(f(...), error = function(e) retry_as_int(f, list(...), e))
+  attributes(wrapper) <- attributes(f)
+  wrapper
+}
+
+is_type_error <- function(e) {
+  inherits(e, "python.builtin.TypeError") || startsWith(conditionMessage(e), "TypeError")
+}
+
+retry_as_int <- function(f, args, error) {
+  if (!is_type_error(error)) stop(error)
+  for (scalars in c(FALSE, TRUE)) {
+    converted <- lapply(args, whole_as_int, scalars = scalars)
+    if (identical(converted, args)) next
+    args <- converted
+    ok <- FALSE
+    result <- tryCatch({
+      value <- do.call(f, converted)
+      ok <- TRUE
+      value
+    }, error = identity)
+    if (ok) return(result)
+    if (!is_type_error(result)) stop(result)
+  }
+  stop(error)
+}
+
+is_whole <- function(x) {
+  is.double(x) && !is.object(x) && is.null(dim(x)) && length(x) > 0L && all(is.finite(x)) &&
+    all(x == trunc(x)) && all(abs(x) <= .Machine$integer.max)
+}
+
+# Whole-number doubles as integers: vectors of length other than 1 and lists of
+# single whole numbers (sizes) always, single numbers when `scalars`.
+whole_as_int <- function(x, scalars) {
+  if (is.list(x) && !is.object(x) && length(x) > 0L &&
+      all(vapply(x, function(v) is_whole(v) && length(v) == 1L, NA))) {
+    return(lapply(x, as.integer))
+  }
+  if (is_whole(x) && (scalars || length(x) != 1L)) as.integer(x) else x
+}
 
 torch <- NULL
 np <- NULL
@@ -80,7 +157,9 @@ import_torch_own_blas <- function() {
   choose_python()
   on_error <- function(e) stop(install_hint(), call. = FALSE)
   torch_first <- list(before_load = import_torch_own_blas, on_error = on_error)
-  torch <<- reticulate::import("torch", delay_load = torch_first)
+  torch_module <- reticulate::import("torch", delay_load = torch_first)
+  class(torch_module) <- c("gradlm_torch", class(torch_module))  # for `$.gradlm_torch`
+  torch <<- torch_module
   np <<- reticulate::import("numpy", convert = FALSE, delay_load = list(on_error = on_error))
   core <<- reticulate::import("gradlm", delay_load = torch_first)
 }

@@ -88,3 +88,31 @@ test_that("the built-ins version: optim.SGD through gradlm's fit()", {
   expect_equal(h$settings$optimizer, "SGD")
   expect_lt(h$loss[100], h$loss[1] / 2)
 })
+
+test_that("whole-number doubles are accepted as sizes: torch$randn(2, 3), x$view(3, 2) (issue 13)", {
+  skip_if_no_gradlm()
+  py_names <- function(...) reticulate::py_dict(as.list(names(list(...))), unname(list(...)))
+  py <- function(code, ...) reticulate::import_builtins()$eval(code, py_names(torch = reticulate::import("torch")), py_names(...))
+  same <- function(actual, expected) {
+    expect_identical(reticulate::py_str(actual$dtype), reticulate::py_str(expected$dtype))
+    expect_identical(as.array(actual), as.array(expected))
+  }
+  torch$manual_seed(0)
+  w <- torch$randn(2, 3)
+  same(w, py("(torch.manual_seed(0), torch.randn(2, 3))[1]"))
+  same(torch$zeros(2L, 3), py("torch.zeros(2, 3)"))
+  same(torch$ones(c(2, 3)), py("torch.ones((2, 3))"))
+  same(w$view(3, 2), py("w.view(3, 2)", w = w))
+  same(w$reshape(c(3, -1)), py("w.reshape(3, -1)", w = w))
+  same(w$sum(dim = 1), py("w.sum(dim=1)", w = w))
+  same(torch$randint(0, 10, c(2, 3), generator = torch$Generator()$manual_seed(1L)),
+       py("torch.randint(0, 10, (2, 3), generator=torch.Generator().manual_seed(1))"))
+  # a call that works as written is not changed: an R double stays a float
+  same(torch$full(c(2, 3), 1), py("torch.full((2, 3), 1.0)"))
+  same(torch$arange(0, 3), py("torch.arange(0.0, 3.0)"))
+  # torch's own TypeError still reaches R; the functions are still Python's
+  expect_error(torch$randn("a"), "must be tuple of ints")
+  expect_error(w$view(1.5, 4), "view")
+  expect_true(reticulate::import_builtins()$callable(torch$mm))
+  expect_identical(reticulate::py_str(torch$float32), "torch.float32")
+})

@@ -195,7 +195,10 @@ Math.torch.Tensor <- function(x, ...) {
       else if (identical(base, 10)) torch$log10(x)
       else torch$log(x) / log(base)
     },
-    round = torch$round(x, decimals = as.integer(if (length(args)) args[[1]] else 0L)),
+    round = {
+      digits <- if (length(args)) as.integer(args[[1]]) else 0L
+      if (digits == 0L) torch$round(x) else torch$round(x, decimals = digits)
+    },
     trigamma = torch$polygamma(1L, x),
     cumsum = , cumprod = , cummax = , cummin = {
       if (length(dim(x)) > 1L) {
@@ -261,6 +264,9 @@ summary_combine <- c(sum = "add", prod = "mul", max = "maximum", min = "minimum"
 #' @rdname tensor-math
 #' @export
 mean.torch.Tensor <- function(x, ..., na.rm = FALSE) {
+  if (...length()) {
+    stop("mean() of a tensor takes only na.rm; for a mean along a dimension use x$mean(dim) or torch$mean(x, dim = 0L).", call. = FALSE)
+  }
   dtype <- if (isTRUE(x$is_floating_point()) || isTRUE(x$is_complex())) NULL else torch$get_default_dtype()
   if (na.rm) call_core(torch$nanmean(x, dtype = dtype)) else call_core(torch$mean(x, dtype = dtype))
 }
@@ -281,6 +287,10 @@ mean.torch.Tensor <- function(x, ..., na.rm = FALSE) {
 #' and the dimension; so is a tensor of numbers (torch counts from 0, R from
 #' 1: pass R numbers, or use `x$index_select()`).
 #'
+#' `x[[i]]`, `x[[i, j]]` take one number per dimension, counted from 1 (they
+#' are `x[i]`, `x[i, j]`: not Python's 0-based `x[i]`, which reticulate's own
+#' `[[` would give); `x[["name"]]` is still the attribute.
+#'
 #' `drop = TRUE` drops each dimension indexed by a single number (as torch for
 #' R does, and Python's `x[0]`); no other dimension is dropped, even of extent
 #' 1. A range of consecutive indices gives a view of `x`, other indices a copy.
@@ -295,7 +305,7 @@ mean.torch.Tensor <- function(x, ..., na.rm = FALSE) {
 #' @param ... One index per dimension (fewer: the remaining are whole).
 #' @param drop Drop the dimensions indexed by a single number?
 #' @param value A number, tensor or R array.
-#' @return `[`: a tensor; `[<-`: `x`, modified.
+#' @return `[`, `[[`: a tensor; `[<-`: `x`, modified.
 #' @name tensor-index
 #' @examples
 #' \dontrun{
@@ -404,6 +414,17 @@ index_tensor <- function(pos, x) x$new_tensor(as.list(pos), dtype = torch$int64)
     }
     x
   })
+}
+
+#' @rdname tensor-index
+#' @export
+`[[.torch.Tensor` <- function(x, ...) {
+  index <- list(...)
+  if (length(index) == 1L && is.character(index[[1]])) return(NextMethod())  # an attribute, as reticulate gives
+  if (!all(vapply(index, function(i) is.numeric(i) && length(i) == 1L, NA))) {
+    stop("x[[...]] takes one number per dimension, counted from 1; use x[...] for ranges and masks.", call. = FALSE)
+  }
+  do.call(`[.torch.Tensor`, c(list(x), index))
 }
 
 #' @rdname tensor-index

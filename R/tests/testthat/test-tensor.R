@@ -258,3 +258,20 @@ test_that("0-d results convert back to R values", {
   expect_identical(as.logical(any(x > 2)), TRUE)
   expect_identical(as.integer(tensor(1:3)), 1:3)
 })
+
+test_that("x[[1]] on a tensor counts from 1, not from 0 (issue 13)", {
+  skip_if_no_gradlm()
+  x <- tensor(matrix(c(1, 2, 3, 4, 5, 6), 2))
+  expect_same_tensor(x[[1]], python_gives("x[0]", x = x))
+  expect_same_tensor(x[[2, 3]], python_gives("x[1, 2]", x = x))
+  expect_error(x[[3]], "index 3 is out of range for dimension 1")
+  expect_error(x[[1:2]], "one number per dimension")
+  expect_identical(reticulate::py_str(x[["dtype"]]), "torch.float32")
+})
+
+test_that("round() of an integer tensor and mean() with extra arguments", {
+  skip_if_no_gradlm()
+  i <- tensor(1:3)
+  expect_same_tensor(round(i), python_gives("torch.round(i)", i = i))
+  expect_error(mean(tensor(c(1, 2)), 0.1), "takes only na.rm")
+})

@@ -32,9 +32,9 @@
 #' parser refuses a call before running it, so the second try repeats no
 #' work; other callables (Python functions, classes such as `torch$nn$Linear`,
 #' the submodules `torch$nn`, `torch$linalg`, ...) are left as they are and
-#' want integers (`3L`). The cost is an R function wrapped around each
-#' built-in at `$` (a few microseconds a call, next to some 100 for the
-#' call through reticulate).
+#' want integers (`3L`). The cost is an R function around each built-in:
+#' 3 to 8 microseconds a call, next to some 100 for the call through
+#' reticulate; `torch$name` is looked up once and kept, which saves more.
 #'
 #' @param x The `torch` module or a tensor.
 #' @param name The attribute's name.
@@ -55,16 +55,29 @@ NULL
 #' @rdname torch
 #' @export
 `$.gradlm_torch` <- function(x, name) {
+  value <- torch_functions[[name]]
+  if (!is.null(value)) return(value)
   value <- NextMethod()
-  if (inherits(value, "python.builtin.builtin_function_or_method")) whole_numbers_as_int(value) else value
+  if (inherits(value, "python.builtin.builtin_function_or_method")) {
+    value <- torch_functions[[name]] <- whole_numbers_as_int(value)
+  }
+  value
 }
+
+# torch's built-in functions, wrapped, by name: looked up once each (a lookup
+# through reticulate costs some 65 microseconds, more than the wrapper saves).
+torch_functions <- new.env(parent = emptyenv())
 
 # A built-in torch function `f` (an R function from reticulate) that, when
 # refused with a TypeError, is called again with whole-number doubles as
 # integers (see ?torch). It keeps f's class and Python object, so reticulate
 # still passes it to Python as the function itself.
 whole_numbers_as_int <- function(f) {
-  wrapper <- function(...) tryCatch(f(...), error = function(e) retry_as_int(f, list(...), e))
+  wrapper <- function(...) {
+    # only a call with a double or a list can need it (list() evaluates each argument once)
+    if (!any(vapply(list(...), function(a) is.double(a) || is.list(a), NA))) return(f(...))
+    tryCatch(f(...), error = function(e) retry_as_int(f, list(...), e))
+  }
   attributes(wrapper) <- attributes(f)
   wrapper
 }

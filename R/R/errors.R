@@ -21,6 +21,7 @@ py_message <- function(e) {
 call_core <- function(expr, data = NULL) {
   python_error <- function(e) {
     msg <- py_message(e)
+    if (grepl("^KeyboardInterrupt", msg)) r_interrupt()  # Ctrl-C outside the epochs: an interrupt, not an error
     if (grepl("NaN or infinite", msg, fixed = TRUE)) {
       for (name in names(data)) check_finite(data[[name]], name)
     }
@@ -74,6 +75,13 @@ as_numeric_data <- function(x, name) {
 numeric_args <- function(...) {
   args <- list(...)
   Map(function(value, name) if (is.null(value)) NULL else as_numeric_data(value, name), args, names(args))
+}
+
+# What R itself does on Ctrl-C: an "interrupt" condition for the handlers
+# (tryCatch(interrupt = )), then back to the top level.
+r_interrupt <- function() {
+  signalCondition(structure(class = c("interrupt", "condition"), list(message = "interrupted", call = NULL)))
+  invokeRestart("abort")
 }
 
 # The core's ConvergenceWarning and DivergenceWarning messages, as R warnings.

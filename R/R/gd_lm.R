@@ -86,8 +86,9 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
   if (missing(data)) stop("data is required: the data.frame holding the formula's variables.", call. = FALSE)
   if (!is.data.frame(data)) stop(sprintf("data must be a data.frame; got %s.", class(data)[1]), call. = FALSE)
   if (nrow(data) == 0L) stop("data has 0 rows; pass a data.frame with data.", call. = FALSE)
-  missing_vars <- setdiff(all.vars(formula), c(names(data), "."))
-  missing_vars <- missing_vars[!vapply(missing_vars, exists, logical(1), envir = environment(formula))]
+  outside <- setdiff(all.vars(formula), c(names(data), "."))
+  found <- vapply(outside, exists, logical(1), envir = environment(formula))
+  missing_vars <- outside[!found]
   if (length(missing_vars)) {
     stop(sprintf("column(s) %s of the formula are not in data; its columns are %s.",
                  paste0("'", missing_vars, "'", collapse = ", "), paste(names(data), collapse = ", ")),
@@ -129,6 +130,7 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
   out$model <- mf
   out$xlevels <- stats::.getXlevels(mt, mf)
   out$contrasts <- contrasts
+  out$session_values <- outside[found]  # names the formula takes from the session, not the data
   out$na.action <- attr(mf, "na.action")
   out$call <- gd_lm_call(match.call())
   out
@@ -141,10 +143,13 @@ gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size =
                           init = "torch", dtype = NULL, ...) {
   refuse_lm_only_arguments(match.call(expand.dots = FALSE)$..., also = "contrasts")
   x <- as_numeric_data(formula, "x")
-  if (is.null(dim(x))) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
+  if (length(dim(x)) < 2L) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
   # Names are not set on x itself: that would copy the user's matrix.
   predictors <- colnames(x)
   if (is.null(predictors)) predictors <- paste0("x", seq_len(ncol(x)))
+  if ("(Intercept)" %in% predictors) {
+    stop("x has a column named '(Intercept)'; gd_lm fits the intercept itself: drop that column.", call. = FALSE)
+  }
   if (missing(y)) stop("y is required with a matrix of predictors.", call. = FALSE)
   responses <- if (is.matrix(y) || is.data.frame(y)) colnames(y) else "y"
   if (is.null(responses)) responses <- paste0("y", seq_len(ncol(y)))
@@ -252,7 +257,7 @@ label_rows <- function(m, rows, responses) {
 #' @param digits Significant digits to print.
 #' @export
 print.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  if (!is.null(x$call)) cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  print_call(x)
   cat(sprintf("\nFitted by gradient descent: %s\n", fit_verdict(x$report, x$history)))
   cat("\nCoefficients:\n")
   print.default(format(x$coefficients, digits = digits), print.gap = 2L, quote = FALSE)
@@ -279,7 +284,7 @@ summary.gd_lm <- function(object, ...) {
   h <- object$history
   report <- object$report
   structure(list(
-    call = object$call, coefficients = coefs, loss = object$loss, lstsq_loss = object$lstsq_loss,
+    call = object$call, saved_call = object$saved_call, coefficients = coefs, loss = object$loss, lstsq_loss = object$lstsq_loss,
     gap = report$gap %||% NA_real_, epochs = length(h$loss), stop_reason = h$stop_reason,
     converged = isTRUE(report$converged), verdict = fit_verdict(report, h), report = report,
     r.squared = object$r.squared, settings = h$settings, rank = object$rank,
@@ -290,7 +295,7 @@ summary.gd_lm <- function(object, ...) {
 #' @rdname gd_lm
 #' @export
 print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  if (!is.null(x$call)) cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  print_call(x)
   for (r in names(x$coefficients)) {
     cat(sprintf("\nResponse %s: gradient descent beside the exact least-squares (lm) coefficients\n", r))
     print(format(x$coefficients[[r]], digits = digits), quote = FALSE)
@@ -314,7 +319,10 @@ print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), .
 #'   to predict for; rows with NA predict NA.
 #' @export
 predict.gd_lm <- function(object, newdata, ...) {
-  if (missing(newdata) || is.null(newdata)) return(stats::napredict(object$na.action, object$fitted.values))
+  if (missing(newdata) || is.null(newdata)) {
+    needs_training_data(object, "fitted values")
+    return(stats::napredict(object$na.action, object$fitted.values))
+  }
   x <- model_matrix_for(object, newdata)
   ok <- stats::complete.cases(x)
   pred <- matrix(NA_real_, nrow(x), length(object$responses),
@@ -349,6 +357,7 @@ model_matrix_for <- function(object, newdata) {
   if (!is.data.frame(newdata)) stop("newdata must be a data.frame for a formula fit.", call. = FALSE)
   tt <- stats::delete.response(object$terms)
   missing_vars <- setdiff(all.vars(tt), names(newdata))
+  missing_vars <- missing_vars[!vapply(missing_vars, exists, logical(1), envir = environment(tt))]  # as lm()
   if (length(missing_vars)) {
     stop(sprintf("newdata lacks column(s) %s.", paste0("'", missing_vars, "'", collapse = ", ")), call. = FALSE)
   }
@@ -376,6 +385,12 @@ fitted.gd_lm <- function(object, ...) {
 residuals.gd_lm <- function(object, ...) {
   needs_training_data(object, "residuals")
   stats::naresid(object$na.action, object$residuals)
+}
+
+# The call, as lm() prints it; a loaded fit's is the text saved (never evaluated, so update() refuses it).
+print_call <- function(x) {
+  text <- if (!is.null(x$call)) deparse(x$call) else x$saved_call
+  if (!is.null(text)) cat("\nCall:\n", paste(text, collapse = "\n"), "\n", sep = "")
 }
 
 # A fit read by load_model() has no training data: say so rather than return NULL.

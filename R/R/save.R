@@ -92,8 +92,13 @@ saved_report <- function(report) {
 saved_formula <- function(object) {
   if (is.null(object$terms)) return(NULL)
   refuse <- function(why) {
-    stop(sprintf("save_model() cannot save this fit faithfully: %s. Refit with the terms written out (for example %s).",
-                 why, "I(x^2) for a power, or a column computed in the data"), call. = FALSE)
+    stop(sprintf("save_model() cannot save this fit faithfully: %s. Compute the term as a column of the data and refit.",
+                 why), call. = FALSE)
+  }
+  own <- Filter(function(name) !exists(name, envir = baseenv()), object$session_values)
+  if (length(own)) {
+    refuse(sprintf("its formula uses %s from your session, not from the data, and the file cannot carry %s",
+                   paste0("'", own, "'", collapse = ", "), if (length(own) > 1L) "them" else "it"))
   }
   # Checked as they will be read back: the values the terms learnt are in predvars as numbers.
   formula <- exact_text(stats::formula(object$terms))
@@ -186,12 +191,12 @@ load_model <- function(path) {
   r <- meta[["r"]]
   if (!is.null(r)) {
     damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
-    out$terms <- stats::terms(safe_formula(r$formula, damaged))
-    if (!is.null(r$predvars)) attr(out$terms, "predvars") <- safe_code(r$predvars, damaged)
+    out$terms <- saved_terms(r, damaged)
     if (length(r$xlevels)) out$xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
     if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, saved_contrast, damaged = damaged)
   }
-  if (!is.null(info[["call"]])) out$call <- str2lang(info[["call"]])
+  # The call stays text: update() would evaluate it (arguments and all).
+  if (is.character(info[["call"]]) && length(info[["call"]]) == 1L) out$saved_call <- info[["call"]]
   out
 }
 
@@ -243,8 +248,8 @@ check_formula_code <- function(expr, refuse) {
                        paste(deparse(f), collapse = ""), "arithmetic, log, exp, sqrt, I, poly, scale, splines::ns, splines::bs, factor"))
       }
       for (a in as.list(e)[-1L]) check(a)
-    } else if (!is.name(e) && !is.null(e) && !((is.numeric(e) || is.logical(e)) && length(e) == 1L)) {
-      refuse("its formula holds something other than names, numbers and TRUE/FALSE")
+    } else if (!is.name(e) && !is.null(e) && !((is.numeric(e) || is.logical(e) || is.character(e)) && length(e) == 1L)) {
+      refuse("its formula holds something other than names, numbers, strings and TRUE/FALSE")
     }
   }
   check(expr)
@@ -256,6 +261,24 @@ safe_code <- function(text, damaged, formula = FALSE) {
   if (is.null(expr)) damaged("its formula does not parse")
   if (formula && (!is.call(expr) || !identical(expr[[1L]], as.name("~")))) damaged("its formula is not a formula")
   check_formula_code(expr, damaged)
+}
+
+# The terms of a saved formula fit, with its predvars: checked to agree (one
+# predvar per variable of the formula, on the formula's variables only).
+saved_terms <- function(r, damaged) {
+  formula <- safe_formula(r$formula, damaged)
+  if (length(formula) != 3L) damaged("its formula has no response")
+  tt <- tryCatch(stats::terms(formula), error = function(e) damaged(paste("its formula:", conditionMessage(e))))
+  if (!is.null(r$predvars)) {
+    predvars <- safe_code(r$predvars, damaged)
+    variables <- attr(tt, "variables")
+    if (!is.call(predvars) || !identical(predvars[[1L]], as.name("list")) || length(predvars) != length(variables) ||
+        !all(all.vars(predvars) %in% all.vars(variables))) {
+      damaged("its predvars do not match its formula's variables")
+    }
+    attr(tt, "predvars") <- predvars
+  }
+  tt
 }
 
 safe_formula <- function(text, damaged) {

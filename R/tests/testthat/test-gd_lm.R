@@ -268,3 +268,9 @@ test_that("a 1-row data.frame fits as lm() does (it failed: 'y must be 2-D ... g
   x <- as.matrix(mtcars[, c("wt", "hp")])
   expect_error(predict(gd_lm(x, mtcars$mpg), x[1, ]), "newdata\\[1, , drop = FALSE\\]")
 })
+
+test_that("a predictor named (Intercept) is refused (summary() failed on duplicate row names)", {
+  skip_if_no_gradlm()
+  x <- cbind("(Intercept)" = 1, wt = mtcars$wt)
+  expect_error(gd_lm(x, mtcars$mpg), "column named '\\(Intercept\\)'; gd_lm fits the intercept itself")
+})

@@ -203,3 +203,70 @@ test_that("a model file with a flipped bit is refused in R as damaged (it loaded
   writeBin(bytes, path)
   expect_error(load_model(path), "is a damaged model file: it does not match its checksum")
 })
+
+# Issue 13, from an adversarial review of the fixes above.
+test_that("update() on a loaded fit never evaluates the call stored in the file", {
+  skip_if_no_gradlm()
+  ser <- reticulate::import("gradlm.serialization")
+  marker <- tempfile()
+  path <- tempfile(fileext = ".safetensors")
+  ser$write_model_file(path, list(weight = matrix(1, 1, 1), bias = array(0, 1)),
+                       list(kind = "gd_lm", feature_names = list("x"), target_names = list("y"),
+                            info = list(call = sprintf('system("touch %s")', marker))))
+  g <- load_model(path)
+  expect_output(print(g), "system", fixed = TRUE)  # shown as text
+  expect_error(update(g))
+  expect_false(file.exists(marker))
+  ser$write_model_file(path, list(weight = matrix(1, 1, 1), bias = array(0, 1)),
+                       list(kind = "gd_lm", feature_names = list("x"), target_names = list("y"),
+                            info = list(call = "(((")))
+  expect_s3_class(load_model(path), "gd_lm")  # text that does not parse is only text
+})
+
+test_that("a formula taking a value from the session predicts as lm() does, and is refused at save time", {
+  skip_if_no_gradlm()
+  k <- 3
+  f <- gd_lm(mpg ~ I(wt * k) + I(hp * pi), data = mtcars)
+  expect_equal(predict(f, mtcars[1:3, ]), predict(lm(mpg ~ I(wt * k) + I(hp * pi), data = mtcars), mtcars[1:3, ]),
+               tolerance = 1e-8)  # it said "newdata lacks column(s) 'k'"
+  expect_error(save_model(f, tempfile()), "uses 'k' from your session, not from the data")
+  g <- gd_lm(mpg ~ I(hp * pi) + factor(cyl, levels = c("4", "6", "8")), data = mtcars)  # pi is R's; strings are data
+  path <- tempfile(fileext = ".safetensors")
+  save_model(g, path)
+  expect_identical(predict(load_model(path), mtcars[1:3, ]), predict(g, mtcars[1:3, ]))
+})
+
+test_that("predict() of a loaded fit without newdata says it holds no training data (it returned NULL)", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  save_model(gd_lm(mpg ~ wt, data = mtcars), path)
+  expect_error(predict(load_model(path)), "holds no training data")
+})
+
+test_that("a formula and predvars that disagree are refused at load, not a raw error at predict", {
+  skip_if_no_gradlm()
+  ser <- reticulate::import("gradlm.serialization")
+  path <- tempfile(fileext = ".safetensors")
+  write <- function(formula, predvars = NULL) {
+    ser$write_model_file(path, list(weight = matrix(1, 1, 1), bias = array(0, 1)),
+                         list(kind = "gd_lm", feature_names = list("x"), target_names = list("y"),
+                              r = list(formula = formula, predvars = predvars)))
+  }
+  write("~ x")
+  expect_error(load_model(path), "its formula has no response")
+  write("y ~ .")
+  expect_error(load_model(path), "is not a model load_model\\(\\) accepts: its formula")
+  write("y ~ x", "list(y)")
+  expect_error(load_model(path), "its predvars do not match its formula's variables")
+  write("y ~ x", "list(y, poly(w, 2))")
+  expect_error(load_model(path), "its predvars do not match its formula's variables")
+})
+
+test_that("a Python KeyboardInterrupt reaching R is an R interrupt, not an error named KeyboardInterrupt", {
+  skip_if_no_gradlm()
+  reticulate::py_run_string("def _gradlm_test_interrupt():\n    raise KeyboardInterrupt")
+  main <- reticulate::import_main()
+  got <- tryCatch(gradlm:::call_core(main$`_gradlm_test_interrupt`()), interrupt = function(e) "interrupt",
+                  error = function(e) conditionMessage(e))
+  expect_identical(got, "interrupt")
+})

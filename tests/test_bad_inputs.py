@@ -240,3 +240,98 @@ def test_duplicate_column_names_are_refused():
     with pytest.raises(ValueError, match=r"X has more than one column named 'a'; give every column its own name"):
         gradlm.GDRegressor(epochs=2).fit(frame, y)
 
+
+
+# --- review of issue 13: streams, paths, devices, predict --------------------------------------
+
+
+def test_parquet_duplicate_column_names_are_refused_like_csv(tmp_path):
+    """A Parquet file with two columns 'a' gave pyarrow's KeyError 'Column a does not exist in schema'."""
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array(X[:, 0]), pa.array(X[:, 1]), pa.array(y)], names=["a", "a", "y"]),
+                   path)
+    message = r"dup\.parquet has more than one column named 'a'; give every column its own name"
+    with pytest.raises(ValueError, match=message):
+        gradlm.stream(path, "y")
+    with pytest.raises(ValueError, match=message):
+        gradlm.stream(path, "y", features=["a"])
+    csv = tmp_path / "dup.csv"
+    csv.write_text("a,a,y\n1,2,3\n2,3,5\n")
+    with pytest.raises(ValueError, match=r"dup\.csv has more than one column named 'a'; give every column its own"):
+        read_csv(csv, "y")
+
+
+def test_stream_given_to_an_array_only_entry_point_says_where_streams_work(tmp_path):
+    """suggest_lr(stream), optimality_gap(w, b, stream, None) and lstsq(stream, None) said 'X must be numeric; got
+    an array of object'."""
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    data = gradlm.stream(tmp_path / "X.npy", str(tmp_path / "y.npy"))
+    message = (r"^X is a gradlm Stream \(data read from disk\), which this function does not take: pass in-memory "
+               r"arrays .*A Stream works with gradlm\.fit and GDRegressor\.fit")
+    fitted = gradlm.GDRegressor(epochs=2).fit(X, y)
+    for call in (lambda: gradlm.suggest_lr(data),
+                 lambda: gradlm.optimality_gap(np.ones((1, 3)), np.zeros(1), data, None),
+                 lambda: gradlm.lstsq(data, None),
+                 lambda: fitted.predict(data),
+                 lambda: fitted.score(data, y)):
+        with pytest.raises(TypeError, match=message):
+            call()
+    with pytest.raises(TypeError, match=r"^y is a gradlm Stream"):
+        gradlm.lstsq(X, data)
+    # what the message points to works
+    assert gradlm.suggest_lr(data.statistics()) == pytest.approx(gradlm.suggest_lr(X))
+    np.testing.assert_allclose(gradlm.lstsq(None, None, statistics=data.statistics()).weight,
+                               gradlm.lstsq(X, y).weight, rtol=1e-10)
+
+
+@pytest.mark.parametrize("path", [None, 3, np.ones(3)])
+def test_stream_path_not_a_path_names_the_argument(path):
+    """gradlm.stream(None, 'y') gave pathlib's 'expected str, bytes or os.PathLike object, not NoneType'."""
+    with pytest.raises(TypeError, match=r"^path must be the path of a Parquet file, a folder of them, or a \.npy "
+                                        r"file \(a str or pathlib\.Path\); got "):
+        gradlm.stream(path, "y")
+
+
+def test_stream_path_suffix_is_read_in_any_case(tmp_path):
+    path = tmp_path / "D.PARQUET"
+    pq.write_table(pa.table({"x": X[:, 0], "t": y}), path)
+    assert gradlm.stream(path, "t").n == len(y)
+
+
+@pytest.mark.parametrize("device", ["gpu9", "cpu:x", 3.5])
+def test_bad_device_names_the_argument(device):
+    """GDRegressor(device='gpu9').fit(X, y) gave torch's bare "Invalid device string: 'gpu9'"."""
+    with pytest.raises(ValueError, match=r"^device must be a torch device or its name, such as 'cpu' or 'cuda'; "
+                                         rf"got {device!r}"):
+        gradlm.GDRegressor(epochs=2, device=device).fit(X, y)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the message is for machines without CUDA")
+def test_unavailable_cuda_device_names_the_argument():
+    with pytest.raises(ValueError, match=r"^device 'cuda' is not available here \(torch\.cuda\.is_available\(\) is "
+                                         r"False\); use device='cpu'"):
+        gradlm.GDRegressor(epochs=2, device="cuda").fit(X, y)
+
+
+def test_nan_in_predict_does_not_say_before_fitting():
+    """predict() with a NaN said 'remove or impute those rows before fitting'."""
+    est = gradlm.GDRegressor(epochs=2).fit(X, y)
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X contains 1 NaN or infinite value\(s\), the first in row 3; remove or "
+                                         r"impute those rows before predicting\.$"):
+        est.predict(bad)
+    with pytest.raises(ValueError, match=r"the first in row 3; remove or impute those rows before scoring\.$"):
+        est.score(bad, y)
+    y_bad = y.copy()
+    y_bad[5] = np.inf
+    with pytest.raises(ValueError, match=r"^y contains 1 NaN .*first in row 5; .*before scoring\.$"):
+        est.score(X, y_bad)
+    frame = pd.DataFrame({"a": pd.array([1.0, None, 2.0], dtype="Float64"), "b": [1.0, 2, 3], "c": [0.0, 1, 0]})
+    with pytest.raises(ValueError, match=r"X column 'a' has 1 missing value\(s\) \(NA\), the first in row 1; drop or "
+                                         r"impute those rows before predicting\.$"):
+        est.predict(frame)
+    # fitting keeps its words
+    with pytest.raises(ValueError, match=r"remove or impute those rows before fitting\.$"):
+        gradlm.GDRegressor(epochs=2).fit(bad, y)

@@ -17,7 +17,7 @@ from .stability import Curvature
 from . import distributed
 from .model import LinearModel
 from .streaming import Stream
-from .validation import as_dtype, check_int, check_X, check_X_y_view, check_y, column_names
+from .validation import as_dtype, check_device, check_int, check_X, check_X_y_view, check_y, column_names
 
 try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
     from sklearn.base import BaseEstimator, RegressorMixin
@@ -189,6 +189,7 @@ class GDRegressor(*_BASES):
         """
         # checked before anything uses it (torch's own messages would follow otherwise)
         check_int(self.seed, "seed", minimum=0, maximum=2**63 - 1, allow_none=True)
+        check_device(self.device)
         source = X if isinstance(X, Stream) else None
         if source is not None:
             if y is not None:
@@ -343,6 +344,9 @@ class GDRegressor(*_BASES):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions (n, n_targets) in float64, or (n,) when ``y`` was 1-D at fit."""
+        return self._predict(X, "predicting")
+
+    def _predict(self, X: Any, task: str) -> np.ndarray:
         self._check_fitted()
         names = getattr(self, "feature_names_in_", None)
         given = column_names(X) if hasattr(X, "columns") else None
@@ -351,7 +355,7 @@ class GDRegressor(*_BASES):
                 f"X has columns {given}, but the model was fitted with {list(names)}; "
                 "pass the same columns in the same order."
             )
-        Xt = check_X(X, n_features=self.n_features_in_, dtype=torch.float64).cpu().numpy()
+        Xt = check_X(X, n_features=self.n_features_in_, dtype=torch.float64, task=task).cpu().numpy()
         coef = np.atleast_2d(self.coef_)
         pred = Xt @ coef.T + np.atleast_1d(self.intercept_)
         return pred[:, 0] if self._y_1d else pred
@@ -363,8 +367,10 @@ class GDRegressor(*_BASES):
 
     def score(self, X: Any, y: Any) -> float:
         """R² of the predictions, averaged over targets (as scikit-learn's ``score``)."""
-        pred = np.atleast_2d(self.predict(X).reshape(len(X), -1))
-        y = check_y(y, n_rows=pred.shape[0], n_outputs=pred.shape[1], dtype=torch.float64).cpu().numpy()
+        pred = self._predict(X, "scoring")
+        pred = pred.reshape(pred.shape[0], -1)
+        y = check_y(y, n_rows=pred.shape[0], n_outputs=pred.shape[1], dtype=torch.float64,
+                    task="scoring").cpu().numpy()
         ss_res = ((y - pred) ** 2).sum(axis=0)
         ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
         return float(r_squared(ss_res, ss_tot).mean())

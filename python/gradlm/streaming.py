@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
-from .validation import check_int, check_roles
+from .validation import check_int, check_roles, check_unique_columns
 
 CHUNK_ROWS = 1 << 16
 SHUFFLE_CHUNKS = 4
@@ -64,10 +64,16 @@ def stream(path: Any, target: Union[str, Sequence[str], Any], features: Optional
     Stream(1000 rows, 3 features, 1 output, 4 units of up to 300 rows)
     """
     chunk_rows = check_int(chunk_rows, "chunk_rows")
+    if not isinstance(path, (str, os.PathLike)):
+        got = "None" if path is None else f"a {type(path).__name__}"
+        raise TypeError("path must be the path of a Parquet file, a folder of them, or a .npy file (a str or "
+                        f"pathlib.Path); got {got}. Data already in memory go to gradlm.fit or GDRegressor.fit "
+                        "as they are.")
     p = Path(path)
-    if p.suffix == ".npy":
+    suffix = p.suffix.lower()
+    if suffix == ".npy":
         return _npy_stream(p, target, chunk_rows)
-    if p.is_dir() or p.suffix in (".parquet", ".pq"):
+    if p.is_dir() or suffix in (".parquet", ".pq"):
         return _parquet_stream(p, target, features, chunk_rows)
     raise ValueError(f"path {str(path)!r} is neither a .parquet file, a folder of them, nor a .npy file; "
                      "CSV files are read whole by gradlm.io.read_csv.")
@@ -280,6 +286,7 @@ def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], 
     if not files:
         raise ValueError(f"folder {str(path)!r} has no .parquet files.")
     schema = _parquet_file(files[0]).schema_arrow
+    check_unique_columns(schema.names, str(files[0]))  # (as a CSV's: pyarrow finds no field by a repeated name)
     numeric = [f.name for f in schema if _is_number(pat, f.type)]
     for name in targets + (features or []):
         if name not in schema.names:

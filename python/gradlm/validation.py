@@ -57,6 +57,36 @@ def as_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
     return result
 
 
+def check_device(device: Any, name: str = "device") -> Optional[torch.device]:
+    """Return ``device`` as a torch.device (None stays None), refusing names torch cannot parse and CUDA or MPS
+    devices this machine does not have.
+
+    >>> check_device("cpu")
+    device(type='cpu')
+    >>> check_device("gpu9")
+    Traceback (most recent call last):
+    ValueError: device must be a torch device or its name, such as 'cpu' or 'cuda'; got 'gpu9'.
+    """
+    if device is None:
+        return None
+    try:
+        result = device if isinstance(device, torch.device) else torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} must be a torch device or its name, such as 'cpu' or 'cuda'; got {device!r}.") from None
+    if result.type == "cuda":
+        available, count = torch.cuda.is_available(), torch.cuda.device_count()
+        if not available or (result.index is not None and result.index >= count):
+            why = ("torch.cuda.is_available() is False" if not available
+                   else f"this machine has {count} CUDA device(s), numbered from 0")
+            raise ValueError(f"{name} {str(result)!r} is not available here ({why}); use {name}='cpu'"
+                             + (" or an index below the device count." if available else ", or install a CUDA "
+                                "build of torch on a machine with an NVIDIA GPU."))
+    if result.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"{name} 'mps' is not available here (torch.backends.mps.is_available() is False); "
+                         f"use {name}='cpu'.")
+    return result
+
+
 def column_names(data: Any) -> Optional[list]:
     """Column names of a pandas DataFrame (or the name of a Series), else None."""
     columns = getattr(data, "columns", None)
@@ -115,7 +145,7 @@ def check_roles(features: Optional[Sequence[str]], targets: Sequence[str]) -> No
 _NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "boolean")
 
 
-def _frame_to_numpy(data: Any, name: str) -> np.ndarray:
+def _frame_to_numpy(data: Any, name: str, task: str = "fitting") -> np.ndarray:
     """A pandas DataFrame or Series as a NumPy array, refusing non-numeric columns by name.
 
     pandas' nullable columns (``Int64``, ``Float64``, ``boolean``) and object columns that hold only
@@ -140,7 +170,7 @@ def _frame_to_numpy(data: Any, name: str) -> np.ndarray:
         if not numeric:
             bad.append(str(label if label is not None else name))
         elif not isinstance(dt, np.dtype) or plain_object:  # pandas' own dtypes: NA is possible, not NaN
-            _check_no_missing(column(j), label, name)
+            _check_no_missing(column(j), label, name, task)
             as_float = True
     if bad:
         raise TypeError(
@@ -150,12 +180,12 @@ def _frame_to_numpy(data: Any, name: str) -> np.ndarray:
     return data.to_numpy(dtype=np.float64) if as_float else data.to_numpy()
 
 
-def _check_no_missing(column: Any, label: Any, name: str) -> None:
+def _check_no_missing(column: Any, label: Any, name: str, task: str = "fitting") -> None:
     missing = np.asarray(column.isna(), dtype=bool)
     if missing.any():
         what = f"{name} column {str(label)!r}" if label is not None else name
         raise ValueError(f"{what} has {int(missing.sum())} missing value(s) (NA), the first in row "
-                         f"{int(np.argmax(missing))}; drop or impute those rows before fitting.")
+                         f"{int(np.argmax(missing))}; drop or impute those rows before {task}.")
 
 
 def _is_numeric_dtype(dt: Any) -> bool:
@@ -199,12 +229,14 @@ def as_tensor(
     dtype: Any = torch.float32,
     device: Any = None,
     allow_nonfinite: bool = False,
+    task: str = "fitting",
 ) -> torch.Tensor:
     """Convert array-like ``data`` to a floating tensor, checked, with at most one copy.
 
     Accepts torch tensors, NumPy arrays, pandas objects and nested lists.
     Integer and float64 input are cast to ``dtype``. NaN and Inf are refused
-    unless ``allow_nonfinite``.
+    unless ``allow_nonfinite``; ``task`` ("fitting", "predicting", ...) ends
+    the message that refuses them.
 
     >>> as_tensor([[1, 2], [3, 4]], "X")
     tensor([[1., 2.],
@@ -224,7 +256,7 @@ def as_tensor(
             tensor = torch.empty(data.shape, dtype=dtype, device=device or data.device).copy_(data)
     else:
         if hasattr(data, "to_numpy") and hasattr(data, "dtypes"):  # pandas
-            arr = _frame_to_numpy(data, name)
+            arr = _frame_to_numpy(data, name, task)
         else:
             try:
                 arr = np.asarray(data)
@@ -234,7 +266,7 @@ def as_tensor(
         if device is not None:
             tensor = tensor.to(device)
     if not allow_nonfinite:
-        check_finite(tensor, name)
+        check_finite(tensor, name, task)
     return tensor
 
 
@@ -243,10 +275,18 @@ def _dense(data: Any, name: str) -> Any:
 
     None is refused; a NumPy masked array gives its data, refused when any value is masked (its mask
     would be ignored otherwise); sparse matrices (scipy.sparse, torch's sparse layouts) are refused
-    rather than densified unseen: the dense copy may not fit in memory, and the fix is one call.
+    rather than densified unseen: the dense copy may not fit in memory, and the fix is one call. A
+    :class:`~gradlm.streaming.Stream` is refused by name: only ``fit`` and ``GDRegressor.fit`` read
+    one, and they take it before it reaches here.
     """
     if data is None:
         raise TypeError(f"{name} is None; pass an array of numbers.")
+    streaming = sys.modules.get(__name__.rpartition(".")[0] + ".streaming")  # no Stream exists before it is imported
+    if streaming is not None and isinstance(data, streaming.Stream):
+        raise TypeError(f"{name} is a gradlm Stream (data read from disk), which this function does not take: pass "
+                        "in-memory arrays (NumPy, pandas or torch). A Stream works with gradlm.fit and "
+                        f"GDRegressor.fit; lstsq and suggest_lr take its moments instead: "
+                        f"lstsq(None, None, statistics={name}.statistics()), suggest_lr({name}.statistics()).")
     if isinstance(data, torch.Tensor) and data.layout != torch.strided:
         raise TypeError(f"{name} is a sparse torch tensor ({data.layout}, shape {tuple(data.shape)}); gradlm "
                         f"works on dense data: pass {name}.to_dense() (it takes {_size(data.shape, data.dtype)}).")
@@ -315,8 +355,8 @@ def check_X_y_view(X: Any, y: Any, **kwargs: Any) -> tuple:
                       n_outputs=kwargs.get("n_outputs"))
 
 
-def check_finite(tensor: torch.Tensor, name: str) -> None:
-    """Raise ValueError naming the count and first row of NaN/Inf entries."""
+def check_finite(tensor: torch.Tensor, name: str, task: str = "fitting") -> None:
+    """Raise ValueError naming the count and first row of NaN/Inf entries (to remove before ``task``)."""
     if tensor.numel() == 0 or bool(torch.isfinite(tensor.sum())):
         return  # NaN and Inf always reach a sum (Inf - Inf is NaN): one fast reduction suffices
     # (the sum can also overflow with finite values: the exact scan below decides)
@@ -329,7 +369,7 @@ def check_finite(tensor: torch.Tensor, name: str) -> None:
     first = int(torch.nonzero(rows)[0, 0])
     raise ValueError(
         f"{name} contains {count} NaN or infinite value(s), the first in row {first}; "
-        "remove or impute those rows before fitting."
+        f"remove or impute those rows before {task}."
     )
 
 
@@ -341,15 +381,17 @@ def check_X(
     n_outputs: Optional[int] = None,
     dtype: Any = torch.float32,
     device: Any = None,
+    task: str = "fitting",
 ) -> torch.Tensor:
     """Return ``X`` as a 2-D (n, features) tensor; a 1-D ``X`` is one feature column.
 
-    (``n_outputs`` is accepted and ignored, for :func:`check_X_y_view`.)
+    (``n_outputs`` is accepted and ignored, for :func:`check_X_y_view`; ``task`` is
+    as in :func:`as_tensor`.)
 
     >>> check_X([1.0, 2.0, 3.0]).shape
     torch.Size([3, 1])
     """
-    X = as_tensor(X, name, dtype=dtype, device=device)
+    X = as_tensor(X, name, dtype=dtype, device=device, task=task)
     if X.ndim == 1:
         X = X.reshape(-1, 1)
     if X.ndim != 2:
@@ -374,6 +416,7 @@ def check_y(
     name: str = "y",
     dtype: Any = torch.float32,
     device: Any = None,
+    task: str = "fitting",
 ) -> torch.Tensor:
     """Return ``y`` as a 2-D (n, outputs) tensor with ``n_rows`` rows.
 
@@ -383,7 +426,7 @@ def check_y(
     >>> check_y([1.0, 2.0], n_rows=2, n_outputs=1).shape
     torch.Size([2, 1])
     """
-    y = as_tensor(y, name, dtype=dtype, device=device)
+    y = as_tensor(y, name, dtype=dtype, device=device, task=task)
     if y.ndim == 1:
         if n_outputs not in (None, 1):
             raise ValueError(

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import re
 import subprocess
 import sys
 
@@ -153,7 +154,7 @@ def test_files_get_the_usual_permissions(tmp_path, fitted):
     ({"weight": np.ones((1, 3)), "bias": np.ones(2)}, {}, "are not \\(out, in\\)"),
     ({"weight": np.ones((1, 3)), "bias": np.ones(1), "x_mean": np.ones(2)}, {}, "x_mean has shape"),
     ({"weight": np.ones((1, 3)), "bias": np.ones(1)}, {"feature_names": ["a"]}, "feature_names are not 3 names"),
-    ({"weight": np.ones((1, 3)), "bias": np.ones(1)}, {"schema_version": "1.0"}, "schema version '1.0'"),
+    ({"weight": np.ones((1, 3)), "bias": np.ones(1)}, {"schema_version": "1.0"}, "schema version is '1.0'"),
 ])
 def test_damaged_files_are_named_damaged(tmp_path, arrays, metadata, message):
     path = tmp_path / "bad.safetensors"
@@ -328,3 +329,65 @@ def test_temporary_files_of_a_killed_save_are_removed_by_a_later_save(tmp_path, 
     os.utime(left[0], (old, old))
     gradlm.save(est, path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".gradlm-young.tmp", "m.safetensors"]
+
+
+# Issue 13 review: metadata that contradicts the arrays, and schema versions below 1.
+
+TWO_BY_ONE = {"weight": {"dtype": "F64", "shape": [2, 1], "data_offsets": [0, 16]},
+              "bias": {"dtype": "F64", "shape": [2], "data_offsets": [16, 32]}}
+
+
+def test_one_target_true_with_two_outputs_is_damaged(tmp_path):
+    """A two-target file saying one_target (its checksum recomputed) loaded silently as one target."""
+    import json
+
+    path = raw_model_file(tmp_path / "two.safetensors", TWO_BY_ONE, np.array([2.0, 3.0, 1.0, 0.0]).tobytes(),
+                          {"info": json.dumps({"one_target": True})})
+    with pytest.raises(ValueError, match=r"two\.safetensors' is a damaged model file: its info says one_target, but "
+                                         r"weight has 2 outputs"):
+        gradlm.load(path)
+    # a file that says it truthfully loads as one target, and one_target false keeps the 2-D shape
+    one = raw_model_file(tmp_path / "one.safetensors", ONE_BY_ONE, np.array([2.0, 1.0]).tobytes(),
+                         {"info": json.dumps({"one_target": True})})
+    assert gradlm.load(one).predict(np.array([[3.0]])).shape == (1,)
+    two = raw_model_file(tmp_path / "ok.safetensors", TWO_BY_ONE, np.array([2.0, 3.0, 1.0, 0.0]).tobytes(),
+                         {"info": json.dumps({"one_target": False})})
+    np.testing.assert_array_equal(gradlm.load(two).predict(np.array([[1.0]])), [[3.0, 3.0]])
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0, None, [True]])
+def test_one_target_not_a_bool_is_damaged(tmp_path, value):
+    import json
+
+    path = raw_model_file(tmp_path / "m.safetensors", ONE_BY_ONE, np.array([2.0, 1.0]).tobytes(),
+                          {"info": json.dumps({"one_target": value})})
+    with pytest.raises(ValueError, match=r"is a damaged model file: its info's one_target is "
+                                         + re.escape(json.dumps(value)) + ", not true or false"):
+        gradlm.load(path)
+
+
+@pytest.mark.parametrize("version", ["0", "-1", None])
+def test_schema_version_below_one_is_damaged_not_unchecked(tmp_path, version):
+    """schema_version '0' or '-1' skipped the checksum check: an altered file loaded."""
+    path = raw_model_file(tmp_path / "m.safetensors", ONE_BY_ONE, np.array([2.0, 1.0]).tobytes(),
+                          {"schema_version": version} if version is not None else {}, sign=False)
+    if version is None:  # no schema_version at all
+        import json
+        import struct
+
+        (length,) = struct.unpack("<Q", path.read_bytes()[:8])
+        header = json.loads(path.read_bytes()[8:8 + length])
+        del header["__metadata__"]["schema_version"]
+        text = json.dumps(header).encode()
+        path.write_bytes(struct.pack("<Q", len(text)) + text + np.array([2.0, 1.0]).tobytes())
+    expected = "it has no schema version" if version is None else f"its schema version is '{version}'"
+    with pytest.raises(ValueError, match=rf"is a damaged model file: {expected}"):
+        gradlm.load(path)
+
+
+def test_not_a_model_file_says_how_to_save_in_python_and_r(tmp_path):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"weight": 1}))
+    with pytest.raises(ValueError, match=r"not a gradlm model file .*re-save the model with gradlm\.save \(Python\) "
+                                         r"or save_model\(\) \(R\)\.$"):
+        gradlm.load(path)

@@ -152,7 +152,8 @@ def read_model_file(path: Any) -> tuple:
     if not path.is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file; pass the path of a model saved by gradlm.")
     not_ours = (f"{str(path)!r} is not a gradlm model file (a safetensors file written by gradlm.save or "
-                "save_model); it was not loaded. gradlm never loads pickles: re-save the model with gradlm.save.")
+                "save_model); it was not loaded. gradlm never loads pickles: re-save the model with gradlm.save "
+                "(Python) or save_model() (R).")
     damaged = f"{str(path)!r} is a damaged model file"
     with open(path, "rb") as fh:
         head = fh.read(8)
@@ -176,17 +177,22 @@ def read_model_file(path: Any) -> tuple:
         raise ValueError(not_ours)
     if not all(isinstance(v, str) for v in meta.values()):
         raise ValueError(f"{damaged}: its metadata are not all strings.")
+    again = "save the model again from the fit, or restore the file from a copy."
+    if "schema_version" not in meta:  # (every version of gradlm wrote one)
+        raise ValueError(f"{damaged}: it has no schema version; {again}")
     try:
-        version = int(meta.get("schema_version", "0"))
+        version = int(meta["schema_version"])
     except ValueError:
-        raise ValueError(f"{damaged}: schema version {meta.get('schema_version')!r}.") from None
+        version = None
+    if version is None or version < 1:  # (below 1, the checksum check below would be skipped)
+        raise ValueError(f"{damaged}: its schema version is {meta['schema_version']!r}, not a whole number from 1 "
+                         f"to {SCHEMA_VERSION}; {again}")
     if version > SCHEMA_VERSION:
         raise ValueError(f"{str(path)!r} has schema version {version}; this gradlm reads up to "
                          f"{SCHEMA_VERSION}. Upgrade gradlm to load it.")
     if version >= 2 and meta.get("checksum") != checksum(header, data):
         what = "has no checksum" if "checksum" not in meta else "does not match its checksum"
-        raise ValueError(f"{damaged}: it {what} (altered or corrupted since it was saved); save the model "
-                         "again from the fit, or restore the file from a copy.")
+        raise ValueError(f"{damaged}: it {what} (altered or corrupted since it was saved); {again}")
     header = dict(header)
     del header["__metadata__"]
     arrays = {}
@@ -247,6 +253,13 @@ def _check_shapes(arrays: dict, metadata: dict, damaged: str) -> None:
     for key in ("settings", "info", "r"):
         if metadata.get(key) is not None and not isinstance(metadata[key], dict):
             raise ValueError(f"{damaged}: {key} is not a mapping.")
+    info = metadata.get("info") or {}
+    if "one_target" in info:  # (load() returns 1-D coefficients for one target: only a one-output weight has them)
+        one = info["one_target"]
+        if not isinstance(one, bool):
+            raise ValueError(f"{damaged}: its info's one_target is {json.dumps(one)}, not true or false.")
+        if one and n_out != 1:
+            raise ValueError(f"{damaged}: its info says one_target, but weight has {n_out} outputs.")
 
 
 def _json(value: str) -> Any:

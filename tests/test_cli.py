@@ -147,3 +147,45 @@ def test_nproc_below_one_is_refused(tmp_path, nproc):
     frame.to_csv(path, index=False)
     result = run("fit", str(path), "--target", "mangoes", "--nproc", nproc)
     assert result.returncode == 2 and f"--nproc must be at least 1; got {nproc}" in result.stderr
+
+
+def test_parquet_duplicate_column_names_exit_2_with_the_csv_message(tmp_path):
+    """A Parquet file with two columns 'a' ended in a KeyError traceback from pyarrow."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0, 2, 3]), pa.array([0.0, 1, 0]), pa.array([1.0, 2, 4])],
+                                        names=["a", "a", "y"]), path)
+    result = run("fit", str(path), "--target", "y")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "dup.parquet has more than one column named 'a'; give every column its own name" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["X.npz", "data.xlsx", "data.csv.gz"])
+def test_unsupported_file_type_is_refused_naming_the_types_read(tmp_path, name):
+    """`gradlm fit X.npz --target y.npy` read the .npz as a CSV: "'utf-8' codec can't decode byte ..."."""
+    path = tmp_path / name
+    if name.endswith(".npz"):
+        np.savez(path, X=np.ones((4, 2)))
+    else:
+        path.write_bytes(b"PK\x03\x04\xe3\x00binary")
+    np.save(tmp_path / "y.npy", np.ones(4))
+    result = run("fit", str(path), "--target", str(tmp_path / "y.npy"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "codec" not in result.stderr
+    suffix = "." + name.rsplit(".", 1)[1]
+    assert f"gradlm: error: {str(path)!r} is a {suffix} file, which gradlm fit does not read; it reads CSV" \
+           in result.stderr
+    assert "Parquet (a .parquet or .pq file, or a folder of them) and .npy" in result.stderr
+    if suffix == ".npz":
+        assert "np.save" in result.stderr
+    result = run("fit", str(path), "--target", "y", "--nproc", "2")  # refused the same way, not as a CSV
+    assert result.returncode == 2 and f"is a {suffix} file, which gradlm fit does not read" in result.stderr
+
+
+def test_binary_file_named_csv_is_named_not_a_codec_error(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b\n1,\xe3\x81\n")
+    result = run("fit", str(path), "--target", "b")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{path} is not UTF-8 text" in result.stderr and "save it as a CSV in UTF-8" in result.stderr

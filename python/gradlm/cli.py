@@ -202,6 +202,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "fit" and args.nproc < 1:
         print(f"gradlm: error: --nproc must be at least 1; got {args.nproc}.", file=sys.stderr)
         return 2
+    if args.command == "fit":
+        try:
+            _streamed(args.path)  # an unsupported file type is refused before anything reads it
+        except ValueError as err:
+            _error(err)
+            return 2
     if args.command == "fit" and args.nproc > 1 and not args.distributed:
         if not _streamed(args.path):
             print("gradlm: error: --nproc needs Parquet or .npy data (each process reads its own part); "
@@ -234,7 +240,7 @@ def _main(args: argparse.Namespace) -> int:
             return _run(args, X.double(), y.double(), data.feature_names, data.target_names,
                         None if args.json else args.plot)
         if _streamed(args.path):
-            target = args.target if args.path.endswith(".npy") else args.target.split(",")
+            target = args.target if _suffix(args.path) == ".npy" else args.target.split(",")
             features = args.features.split(",") if args.features else None
             data = stream(args.path, target=target, features=features, chunk_rows=args.chunk_rows)
             names = data.feature_names or [f"x{i + 1}" for i in range(data.n_features)]
@@ -257,8 +263,28 @@ def _error(err: Exception) -> None:
         print(f"gradlm: error: {err}", file=sys.stderr)
 
 
+STREAMED = (".parquet", ".pq", ".npy")
+CSV = (".csv", ".txt", "")  # (no suffix: a pipe such as /dev/stdin, or a file named without one)
+TYPES_READ = ("CSV (.csv), Parquet (a .parquet or .pq file, or a folder of them) and .npy (X, with --target the .npy "
+              "of y)")
+
+
+def _suffix(path: str) -> str:
+    return os.path.splitext(path)[1].lower()
+
+
 def _streamed(path: str) -> bool:
-    return path.endswith((".parquet", ".pq", ".npy")) or os.path.isdir(path)
+    """Whether ``path`` is streamed from disk (Parquet, .npy) rather than read whole (CSV); a file of another type
+    is refused (it would be read as a CSV, and fail with a decoding error that names neither it nor the fix)."""
+    suffix = _suffix(path)
+    if suffix in STREAMED or os.path.isdir(path):
+        return True
+    if suffix in CSV:
+        return False
+    fix = ("save its arrays as .npy files (np.save(\"X.npy\", X)) and pass those" if suffix == ".npz"
+           else "decompress it first" if suffix in (".gz", ".bz2", ".xz", ".zip", ".zst")
+           else "save the data as CSV or Parquet")
+    raise ValueError(f"{path!r} is a {suffix} file, which gradlm fit does not read; it reads {TYPES_READ}: {fix}.")
 
 
 def _launch(argv: list, nproc: int) -> int:

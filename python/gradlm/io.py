@@ -52,9 +52,13 @@ def read_csv(
         reader = csv.reader(fh)
         try:
             header = [h.strip() for h in next(reader)]
+            rows = [row for row in reader if row]
         except StopIteration:
             raise ValueError(f"{path} is empty; a CSV with a header row is needed.") from None
-        rows = [row for row in reader if row]
+        except UnicodeDecodeError as err:
+            raise ValueError(f"{path} is not UTF-8 text (byte {err.object[err.start]:#04x}: {err.reason}): it is not "
+                             "a CSV file, or it was saved in another encoding; save it as a CSV in UTF-8 (Parquet and "
+                             ".npy files are read by gradlm.stream).") from None
     check_unique_columns(header, str(path))  # (a dict of columns would keep the last one under both uses of the name)
     if not rows:
         raise ValueError(f"{path} has a header but no data rows.")

@@ -20,13 +20,20 @@ export RETICULATE_PYTHON := $(GRADLM_PYTHON)
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
           r-cran-rmarkdown r-cran-generics pandoc
 R_PKGS := reticulate testthat knitr rmarkdown generics
-R_SOURCES := $(shell find R -type f -not -path '*/.*' 2>/dev/null)
+R_SOURCES := $(shell find R -type f -not -path '*/.*' -not -path 'R/inst/python/*' 2>/dev/null)
+# The R package carries the Python core: python/gradlm, copied into
+# R/inst/python/gradlm (generated, not committed) before the package is built
+# or installed, so that R code and core always match.
+CORE_SOURCES := $(shell find python/gradlm -type f -not -path '*/__pycache__/*' 2>/dev/null)
+R_CORE := R/inst/python/gradlm
+# `make r-tarball` writes the R package's source tarball here.
+R_BUILD_DIR ?= build/r-package
 
 VENV_STAMP := $(VENV)/.gradlm-installed
 R_DEPS_STAMP := .rlib/.r-deps
 R_PKG_STAMP := .rlib/gradlm/DESCRIPTION
 
-.PHONY: demo test test-r test-python r-check vignettes bench install venv clean
+.PHONY: demo test test-r test-python r-check r-core r-tarball vignettes bench install venv clean
 
 demo: install
 	$(VENV)/bin/gradlm demo
@@ -59,7 +66,23 @@ $(VENV_STAMP): $(VENV)/bin/python pyproject.toml requirements-dev.txt $(R_DEPS_S
 	$(PIP) --no-deps -e . $(QUIET_PIP)
 	touch $@
 
-$(R_PKG_STAMP): $(R_SOURCES) $(R_DEPS_STAMP)
+# The core's copy inside the R package (its __init__.py stands for it all).
+r-core: $(R_CORE)/__init__.py
+
+$(R_CORE)/__init__.py: $(CORE_SOURCES)
+	rm -rf $(R_CORE) && mkdir -p $(dir $(R_CORE))
+	cp -r python/gradlm $(R_CORE)
+	find $(R_CORE) -name __pycache__ -prune -exec rm -rf {} +
+	touch $@
+
+# The R package as users install it: a source tarball with the core inside
+# (vignettes are not built: that needs the Python side). Needs R only.
+r-tarball: $(R_CORE)/__init__.py
+	mkdir -p $(R_BUILD_DIR) && cd $(R_BUILD_DIR) && rm -f gradlm_*.tar.gz && \
+	  R CMD build --no-build-vignettes $(CURDIR)/R >r-build.log 2>&1 || { cat r-build.log; exit 1; }
+	@ls $(R_BUILD_DIR)/gradlm_*.tar.gz
+
+$(R_PKG_STAMP): $(R_SOURCES) $(R_CORE)/__init__.py $(R_DEPS_STAMP)
 	R CMD INSTALL --no-test-load --library=.rlib R >/dev/null 2>build-r-install.log || { cat build-r-install.log; exit 1; }
 	rm -f build-r-install.log
 
@@ -98,4 +121,4 @@ test-python: install
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .rlib build gradlm-demo .pytest_cache
+	rm -rf $(VENV) .rlib build gradlm-demo .pytest_cache $(R_CORE)

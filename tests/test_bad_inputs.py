@@ -335,3 +335,14 @@ def test_nan_in_predict_does_not_say_before_fitting():
     # fitting keeps its words
     with pytest.raises(ValueError, match=r"remove or impute those rows before fitting\.$"):
         gradlm.GDRegressor(epochs=2).fit(bad, y)
+
+
+def test_cuda_index_beyond_the_devices_names_the_count(monkeypatch):
+    from gradlm.validation import check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert check_device("cuda") == torch.device("cuda") and check_device("cuda:0") == torch.device("cuda", 0)
+    with pytest.raises(ValueError, match=r"^device 'cuda:3' is not available here \(this machine has 1 CUDA device\(s\), "
+                                         r"numbered from 0\); use device='cpu' or an index below the device count\.$"):
+        check_device("cuda:3")

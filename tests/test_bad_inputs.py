@@ -346,3 +346,18 @@ def test_cuda_index_beyond_the_devices_names_the_count(monkeypatch):
     with pytest.raises(ValueError, match=r"^device 'cuda:3' is not available here \(this machine has 1 CUDA device\(s\), "
                                          r"numbered from 0\); use device='cpu' or an index below the device count\.$"):
         check_device("cuda:3")
+
+
+def test_linear_model_predict_with_nan_says_before_predicting():
+    model = gradlm.LinearModel.from_params([[2.0]], [1.0])
+    with pytest.raises(ValueError, match="remove or impute those rows before predicting"):
+        model.predict([[1.0], [float("nan")]])
+    from gradlm import r_bridge
+
+    with pytest.raises(ValueError, match="before predicting"):
+        r_bridge.predict_linear([[2.0]], [1.0], [[float("nan")]])
+
+
+def test_linear_model_bad_device_names_the_argument():
+    with pytest.raises(ValueError, match="device must be a torch device or its name, such as 'cpu' or 'cuda'"):
+        gradlm.LinearModel(3, 1, device="gpu9")

@@ -78,6 +78,10 @@ ROWS = [
     ("missing values in a nullable column",
      lambda: gradlm.GDRegressor().fit(pd.DataFrame({"a": pd.array([1, 2, None] * 4, dtype="Int64")}), Y[:, 0]),
      ValueError, r"X column 'a' has 4 missing value\(s\) \(NA\), the first in row 2; drop or impute"),
+    ("device not valid", lambda: gradlm.GDRegressor(device="gpu9").fit(X, Y), ValueError,
+     "device must be a torch device or its name"),
+    ("NaN at predict", lambda: gradlm.GDRegressor().fit(X, Y).predict(with_nan(X, 3)), ValueError,
+     "the first in row 3; remove or impute those rows before predicting"),
     ("DataFrame columns of one name", lambda: gradlm.lstsq(pd.DataFrame(X, columns=["a", "a", "b"]), Y), ValueError,
      "more than one column named 'a'"),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .validation import as_dtype, as_tensor, check_choice, check_int, check_X
+from .validation import as_dtype, as_tensor, check_choice, check_device, check_int, check_X
 
 INITS = ("torch", "randn", "zeros")
 
@@ -88,6 +88,7 @@ class LinearModel(nn.Module):
         self.init = check_choice(init, "init", INITS)
         dtype = as_dtype(dtype)
         weight, bias = _draw(self.in_features, self.out_features, self.init)
+        device = check_device(device)
         self.weight = nn.Parameter(weight.to(device=device, dtype=dtype))
         self.bias = nn.Parameter(bias.to(device=device, dtype=dtype))
 
@@ -124,7 +125,8 @@ class LinearModel(nn.Module):
         tensor([[3.],
                 [5.]])
         """
-        X = check_X(X, n_features=self.in_features, dtype=self.weight.dtype, device=self.weight.device)
+        X = check_X(X, n_features=self.in_features, dtype=self.weight.dtype, device=self.weight.device,
+                    task="predicting")
         with torch.no_grad():
             return self(X)
 

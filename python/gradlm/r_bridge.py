@@ -174,7 +174,7 @@ def predict_linear(weight: Any, bias: Any, X: Any) -> np.ndarray:
     """
     weight = np.atleast_2d(np.asarray(weight, dtype=np.float64))
     bias = np.atleast_1d(np.asarray(bias, dtype=np.float64))
-    X = check_X(X, n_features=weight.shape[1], dtype=torch.float64).numpy()
+    X = check_X(X, n_features=weight.shape[1], dtype=torch.float64, task="predicting").numpy()
     return X @ weight.T + bias
 
 

@@ -8,9 +8,9 @@
 #' torch comes from PyTorch's own package index, by default its CPU build
 #' (some 200 MB; from PyPI on Linux pip would fetch the CUDA build, about
 #' 3 GB). For an NVIDIA GPU give the index of a CUDA build, for example
-#' `index_url = "https://download.pytorch.org/whl/cu126"` (see
-#' <https://pytorch.org/get-started/locally/>), or `index_url = NULL` for
-#' PyPI's default. NumPy is pinned below 2 when 'reticulate' is older than
+#' `index_url = "https://download.pytorch.org/whl/cu126"` (PyTorch's
+#' installation page lists the others), or `index_url = NULL` for PyPI's
+#' default. NumPy is pinned below 2 when 'reticulate' is older than
 #' 1.38 (older versions fail with "incompatible NumPy binary version").
 #'
 #' An environment left incomplete by an earlier attempt (torch missing or

@@ -12,7 +12,8 @@
 #' torch), else reticulate's own choice (with reticulate 1.41 or later, an
 #' environment made from the requirements the package declares with
 #' `reticulate::py_require()`). In that Python the bundled core is imported
-#' ahead of any other installed copy of the module 'gradlm'.
+#' ahead of any other installed copy of the module 'gradlm' (one that Python
+#' imported before, as when R runs inside a Python session, stays in use).
 #'
 #' @keywords internal
 "_PACKAGE"

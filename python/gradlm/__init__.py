@@ -21,7 +21,26 @@ from .serialization import load, save
 from .stability import suggest_lr
 from .streaming import Stream, stream
 
+# The one source of the version: setuptools reads it from here (pyproject.toml), so the R package's copy of the core
+# carries it too; R/DESCRIPTION's Version matches it.
 __version__ = "0.1.0"
+
+# Submodules reached as attributes without being imported by ``import gradlm`` (plot's matplotlib is imported only
+# when a plot is drawn).
+_LAZY = ("io", "plot")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ConvergenceWarning",
@@ -35,6 +54,7 @@ __all__ = [
     "Stream",
     "datasets",
     "fit",
+    "io",
     "linear",
     "load",
     "loss_at",
@@ -42,6 +62,7 @@ __all__ = [
     "mse",
     "numpy_gd",
     "optimality_gap",
+    "plot",
     "save",
     "stream",
     "suggest_lr",

@@ -66,6 +66,7 @@ class Loop:
         if user.callbacks:
             self.rules.append(user)
         self.progress = _progress_wanted(progress)
+        self.progress_asked = bool(progress)
         self._bar = None
 
     def __iter__(self) -> Iterator[int]:
@@ -73,8 +74,11 @@ class Loop:
         if self.progress:
             try:
                 from tqdm.auto import tqdm
-            except ImportError:  # tqdm is an optional extra
+            except ImportError:  # tqdm is the progress extra, not a dependency
                 tqdm = None
+                if self.progress_asked:  # (the default, a bar on a terminal, goes without one quietly)
+                    warnings.warn('progress=True needs tqdm, which is not installed: pip install "gradlm[progress]" '
+                                  "(or pip install tqdm); training without a progress bar.", stacklevel=2)
             if tqdm is not None:
                 self._bar = tqdm(epochs, desc="fit", unit="epoch", leave=False)
                 epochs = self._bar

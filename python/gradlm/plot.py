@@ -10,14 +10,29 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 
+MISSING = 'plots need matplotlib, which is not installed: pip install "gradlm[plot]" (or pip install matplotlib)'
+
+
+def pyplot(backend: Optional[str] = None) -> Any:
+    """``matplotlib.pyplot`` (with ``backend`` selected first, e.g. ``"Agg"`` for files only), or an ImportError that
+    says how to install it: matplotlib is the ``plot`` extra, not a dependency."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError as err:
+        if err.name != "matplotlib":
+            raise
+        raise ImportError(MISSING) from None
+    if backend is not None:
+        matplotlib.use(backend)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _axes(ax: Any) -> Any:
     if ax is not None:
         return ax
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'gradlm[plot]'") from None
-    return plt.figure().add_subplot()
+    return pyplot().figure().add_subplot()
 
 
 def _numpy(value: Any) -> np.ndarray:

@@ -275,9 +275,14 @@ class _MappedNpy:
 
 def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], chunk_rows: int) -> Stream:
     try:
+        import pyarrow  # noqa: F401  (pyarrow is the parquet extra, not a dependency)
         import pyarrow.types as pat
-    except ImportError as err:  # pyarrow is an optional dependency (a development requirement)
-        raise ImportError(f"reading Parquet needs pyarrow (pip install pyarrow): {err}") from err
+    except ImportError as err:
+        if isinstance(err, ModuleNotFoundError) and err.name == "pyarrow":
+            raise ImportError('reading Parquet needs pyarrow, which is not installed: pip install "gradlm[parquet]" '
+                              "(or pip install pyarrow).") from None
+        raise ImportError(f"reading Parquet needs pyarrow, which is installed but fails to import ({err}); "
+                          'reinstall it: pip install --force-reinstall "gradlm[parquet]".') from err
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist.")
     targets, features = _column_list(target, "target"), _column_list(features, "features")

@@ -14,3 +14,12 @@ tutorial_rows <- rbind(
 # The largest relative error of a fit's coefficients against lm()'s: max |b - b_lm| / |b_lm|.
 max_relative_error <- function(coef, reference) max(abs(coef - reference) / abs(reference))
 
+
+# A gd_lm model file written directly, as a crafted one would be: features `features`, response y, and `...`
+# in its metadata (r = the formula part, info = ...).
+write_model_file <- function(path, ..., weight = matrix(1, 1, 1), features = list("x")) {
+  reticulate::import("gradlm.serialization")$write_model_file(
+    path, list(weight = weight, bias = array(0, 1)),
+    list(kind = "gd_lm", feature_names = features, target_names = list("y"), ...)
+  )
+}

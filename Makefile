@@ -29,13 +29,22 @@ R_CORE := R/inst/python/gradlm
 # `make r-tarball` writes the R package's source tarball here.
 R_BUILD_DIR ?= build/r-package
 
+# `make r-docs-tarball` writes the source tarball with the vignettes built
+# (R CMD build R, which runs them: it needs the Python side) here.
+R_DOCS_DIR := build/r-package-docs
+R_DOCS_TARBALL_STAMP := $(R_DOCS_DIR)/.built
+
 VENV_STAMP := $(VENV)/.gradlm-installed
 R_DEPS_STAMP := .rlib/.r-deps
 R_PKG_STAMP := .rlib/gradlm/DESCRIPTION
+# .rlib holds the package installed from the tarball with its vignettes.
+R_DOCS_STAMP := .rlib/.gradlm-vignettes
 
-.PHONY: demo test test-r test-python r-check r-core r-tarball vignettes bench install venv clean
+.PHONY: demo test test-r test-python r-check r-core r-tarball r-docs-tarball vignettes bench install venv clean
 
-demo: install
+# demo installs the R package with its vignettes built (R_DOCS_STAMP below),
+# so that vignette(package = "gradlm") lists them; install stays quick.
+demo: install $(R_DOCS_STAMP)
 	$(VENV)/bin/gradlm demo
 	Rscript -e 'demo("crops", package = "gradlm", ask = FALSE, echo = TRUE)'
 
@@ -76,7 +85,8 @@ $(R_CORE)/__init__.py: $(CORE_SOURCES)
 	touch $@
 
 # The R package as users install it: a source tarball with the core inside
-# (vignettes are not built: that needs the Python side). Needs R only.
+# and the vignettes' sources, not built (that needs the Python side:
+# `make r-docs-tarball` builds them). Needs R only.
 r-tarball: $(R_CORE)/__init__.py
 	mkdir -p $(R_BUILD_DIR) && cd $(R_BUILD_DIR) && rm -f gradlm_*.tar.gz && \
 	  R CMD build --no-build-vignettes $(CURDIR)/R >r-build.log 2>&1 || { cat r-build.log; exit 1; }
@@ -86,27 +96,40 @@ $(R_PKG_STAMP): $(R_SOURCES) $(R_CORE)/__init__.py $(R_DEPS_STAMP)
 	R CMD INSTALL --no-test-load --library=.rlib R >/dev/null 2>build-r-install.log || { cat build-r-install.log; exit 1; }
 	rm -f build-r-install.log
 
-# The R package with its vignettes: vignettes/ is their one source, copied into
-# a staging copy of R/; building them needs gradlm installed (from source) first.
+# The R package with its vignettes built: R/vignettes/*.Rmd is their one
+# source. R CMD build installs the package into a temporary library and runs
+# every vignette (R and Python chunks; a failed R/Python agreement assertion
+# fails the build). Rebuilt only when the package or the core changes, so
+# `make install` never runs the vignettes and `make demo` runs them once.
+r-docs-tarball: $(R_DOCS_TARBALL_STAMP)
+
+$(R_DOCS_TARBALL_STAMP): $(R_SOURCES) $(R_CORE)/__init__.py $(VENV_STAMP) $(R_DEPS_STAMP)
+	rm -rf $(R_DOCS_DIR) && mkdir -p $(R_DOCS_DIR)
+	cd $(R_DOCS_DIR) && R CMD build $(CURDIR)/R >build.log 2>&1 || { cat build.log; exit 1; }
+	touch $@
+
+# .rlib gets that tarball, so vignette(package = "gradlm") lists the five.
+# Reinstalled when the tarball is rebuilt or `make install` has put a
+# package without vignettes in its place.
+$(R_DOCS_STAMP): $(R_DOCS_TARBALL_STAMP) $(R_PKG_STAMP)
+	R CMD INSTALL --library=.rlib $(R_DOCS_DIR)/gradlm_*.tar.gz >build-r-install.log 2>&1 || { cat build-r-install.log; exit 1; }
+	rm -f build-r-install.log
+	Rscript -e 'v <- tools::getVignetteInfo("gradlm"); print(v[, "Title"]); stopifnot(nrow(v) == 5L)'
+	touch $@
+
 # R CMD check of that tarball runs the testthat suite and rebuilds the
-# vignettes; a WARNING fails too. Then .rlib gets the package with its
-# vignettes, so vignette(package = "gradlm") lists them.
-r-check: install
+# vignettes; a WARNING fails too.
+r-check: install $(R_DOCS_STAMP)
 	rm -rf build/rcheck && mkdir -p build/rcheck
-	cp -r R build/rcheck/gradlm && mkdir -p build/rcheck/gradlm/vignettes
-	cp vignettes/*.Rmd build/rcheck/gradlm/vignettes/
-	cd build/rcheck && R CMD build gradlm >build.log 2>&1 || { cat build.log; exit 1; }
-	cd build/rcheck && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual gradlm_*.tar.gz \
+	cd build/rcheck && _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual $(CURDIR)/$(R_DOCS_DIR)/gradlm_*.tar.gz \
 	  || { cat gradlm.Rcheck/tests/testthat.Rout.fail 2>/dev/null; exit 1; }
 	@! grep -E "^Status:.*(WARNING|ERROR)" build/rcheck/gradlm.Rcheck/00check.log
-	R CMD INSTALL --library=.rlib build/rcheck/gradlm_*.tar.gz >/dev/null
-	Rscript -e 'v <- tools::getVignetteInfo("gradlm"); print(v[, "Title"]); stopifnot(nrow(v) == 5L)'
 
-
-# vignettes/*.Rmd, R and Python chunks in one session, to self-contained HTML.
-# A failed R/Python agreement assertion fails the render, and so make test.
+# R/vignettes/*.Rmd, R and Python chunks in one session, to self-contained
+# HTML for reading outside R (tools/render_vignettes.R). A failed R/Python
+# agreement assertion fails the render, and so make test.
 vignettes: install
-	Rscript vignettes/render.R build/vignettes
+	Rscript tools/render_vignettes.R build/vignettes
 
 # The benchmark suite: ratios measured side by side (not part of make test).
 bench: install

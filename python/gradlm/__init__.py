@@ -8,6 +8,8 @@
 (10,)
 """
 
+from typing import TYPE_CHECKING
+
 from . import datasets
 from .estimator import GDRegressor
 from .exceptions import ConvergenceWarning, DivergenceError, DivergenceWarning
@@ -29,8 +31,13 @@ __version__ = "0.1.0"
 # when a plot is drawn).
 _LAZY = ("io", "plot")
 
+if TYPE_CHECKING:
+    from types import ModuleType
 
-def __getattr__(name: str):
+    from . import io, plot
+
+
+def __getattr__(name: str) -> "ModuleType":
     if name in _LAZY:
         import importlib
 
@@ -38,7 +45,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list:
     return sorted(set(globals()) | set(_LAZY))
 
 

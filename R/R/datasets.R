@@ -28,11 +28,9 @@ NULL
 #' @return A data.frame: `x`, `y` for `line_data()` and `numpy_points()`;
 #'   `x1..xd`, `y1..yk` for `make_regression()`, whose true coefficients are
 #'   the attributes `coef` and `intercept`.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' d <- line_data()
 #' plot(d$x, d$y)
-#' }
 #' @export
 line_data <- function(n = 50) {
   data <- call_core(core$datasets$line(n))

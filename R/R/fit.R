@@ -68,15 +68,13 @@ generics::fit
 #'   `r_squared`, `condition_number`, `lr`, `momentum`, `verdict`; `NULL`
 #'   where the data's moments were not at hand, as for large mini-batch data
 #'   with a given `lr` and `epochs`). See [as.data.frame.gradlm_history()].
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' d <- line_data()
-#' torch$manual_seed(59L)
+#' invisible(torch$manual_seed(59L))
 #' h <- fit(linear_model(1, 1), d$x, d$y, epochs = 50, lr = 0.001)
 #' head(as.data.frame(h))
 #' # by default the step is chosen from the data, and training stops when certified
 #' fit(linear_model(1, 1, dtype = "float64"), d$x, d$y)
-#' }
 #' @export
 fit.gradlm.model.LinearModel <- function(object, x, y, epochs = "auto", lr = "auto", batch_size = NULL,
                                          shuffle = TRUE, optimizer = "sgd", momentum = "auto", nesterov = FALSE,
@@ -132,12 +130,10 @@ new_history <- function(h) {
 #' @param log Log scale for the loss axis? (`plot()`)
 #' @param ... Passed to [graphics::plot()] (`plot()`); unused otherwise.
 #' @return `as.data.frame()`: a data.frame; `print()` and `plot()`: `x`, invisibly.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' d <- line_data()
 #' h <- fit(linear_model(1, 1), d$x, d$y, epochs = 50, lr = 0.001)
 #' plot(h)
-#' }
 #' @export
 as.data.frame.gradlm_history <- function(x, row.names = NULL, optional = FALSE, ...) {
   n <- length(x$loss)
@@ -194,10 +190,8 @@ plot.gradlm_history <- function(x, log = FALSE, ...) {
 #' @param y Targets (n, out) or a vector.
 #' @return `lstsq()`: a list with `weight` (matrix) and `bias`;
 #'   `optimality_gap()`: a number.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' lstsq(as.matrix(crops[, 2:4]), as.matrix(crops[, 5:6]))
-#' }
 #' @export
 lstsq <- function(x, y) {
   data <- numeric_args(x = x, y = y)
@@ -217,7 +211,7 @@ optimality_gap <- function(weight, bias, x, y) {
 #' Gradient descent in NumPy with hand-written gradients
 #'
 #' Python's `gradlm.numpy_gd()`, the NumPy tutorial's loop: same arguments,
-#' same history as [fit()].
+#' same history as [fit()][fit.gradlm.model.LinearModel].
 #'
 #' @inheritParams fit.gradlm.model.LinearModel
 #' @param x,y Data: inputs (n, in) and targets (n, out); vectors are one column.
@@ -225,17 +219,16 @@ optimality_gap <- function(weight, bias, x, y) {
 #'   tutorial's loop).
 #' @param tol `NULL` (the default): no stopping rule; a number stops training
 #'   once every coefficient is certified within `tol` of least squares, and
-#'   warns when the epochs run out first (as in [fit()]). The history's
-#'   `report` says whether the run converged either way.
+#'   warns when the epochs run out first (as in
+#'   [fit()][fit.gradlm.model.LinearModel]). The history's `report` says
+#'   whether the run converged either way.
 #' @param weight,bias Starting parameters; otherwise drawn by `init`.
 #' @param init `"randn"` or `"zeros"`.
 #' @param dtype `"float64"` (NumPy's default) or `"float32"`.
 #' @return A `gradlm_history`.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' p <- numpy_points()
 #' numpy_gd(p$x, p$y, epochs = 100, lr = 0.001, seed = 0)
-#' }
 #' @export
 numpy_gd <- function(x, y, epochs, lr, weight = NULL, bias = NULL, init = "randn", seed = NULL,
                      batch_size = NULL, shuffle = TRUE, dtype = "float64", tol = NULL, patience = NULL,

@@ -3,10 +3,15 @@
 #' `gd_lm()` fits a linear model like [stats::lm()], by gradient descent on
 #' PyTorch (the Python core's `GDRegressor`). Formulas work as in `lm()`:
 #' several responses with `cbind()`, factors and characters as contrasts
-#' (treatment contrasts unless `contrasts` says otherwise), `na.action` and `subset`. The fit has the methods of an `lm`
-#' object (`print`, `summary`, `coef`, `predict`, `fitted`, `residuals`,
-#' `plot`) and `tidy()`, `glance()`, `augment()`; `summary()` shows the
-#' coefficients beside the exact least-squares ones, which `lm()` also gives.
+#' (treatment contrasts unless `contrasts` says otherwise), `na.action` and
+#' `subset`.
+#'
+#' The fit has methods for `print()`, `summary()`, `predict()`, `fitted()`,
+#' `residuals()`, `nobs()` and `plot()`, and the tidiers `tidy()`, `glance()`
+#' and `augment()`; `coef()` and `df.residual()` work through R's defaults.
+#' `summary()` shows the coefficients beside the exact least-squares ones,
+#' which `lm()` also gives, but no standard errors; there are no `vcov()`,
+#' `confint()`, `anova()` or `logLik()` methods.
 #'
 #' By default no setting needs choosing: the data are standardized, the
 #' step size (`lr`) and the momentum are chosen from the curvature of the loss
@@ -48,9 +53,9 @@
 #'   (`stop_reason = "converged"`), and warns when the epochs run out first.
 #'   `"auto"` (the default): 1e-10 for float64 (1e-6 for float32, looser on
 #'   ill-conditioned data), whatever `lr` and `epochs` (a model fit promises
-#'   the regression's answer; [fit()] certifies only where `lr` or `epochs` is
-#'   `"auto"`). `NULL`: no stopping rule and no warning. Either way the report
-#'   says whether the fit converged.
+#'   the regression's answer; [fit()][fit.gradlm.model.LinearModel] certifies
+#'   only where `lr` or `epochs` is `"auto"`). `NULL`: no stopping rule and
+#'   no warning. Either way the report says whether the fit converged.
 #' @param patience Early stopping: stop when the loss has not improved for
 #'   `patience` epochs (`stop_reason = "patience"`).
 #' @param init `"torch"`, `"randn"` or `"zeros"`.
@@ -66,14 +71,12 @@
 #'   `loss`, `optimum_loss`, `gap`, `coef_error`, `tol`, `converged`,
 #'   `stop_reason`, `epochs_run`, `r_squared`, `condition_number`, `lr`,
 #'   `momentum` and the one-line `verdict`).
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' fit <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops)
 #' fit  # the verdict: converged, and how close to least squares
 #' summary(fit)
 #' predict(fit, crops[1:3, ])
 #' plot(fit)
-#' }
 #' @export
 gd_lm <- function(formula, ...) UseMethod("gd_lm")
 

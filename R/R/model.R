@@ -2,9 +2,10 @@
 #'
 #' `linear_model()` builds the model `x %*% t(weight) + bias` with `weight`
 #' (out, in) and `bias` (out): the Python `gradlm.LinearModel`, trained with
-#' [fit()]. `init = "torch"` draws exactly what `torch.nn.Linear` draws under
-#' the same torch seed (`torch$manual_seed(59L)`), `"randn"` what the
-#' from-scratch tutorial draws, `"zeros"` zeros.
+#' [fit()][fit.gradlm.model.LinearModel]. `init = "torch"` draws exactly what
+#' `torch.nn.Linear` draws under the same torch seed
+#' (`torch$manual_seed(59L)`), `"randn"` what the from-scratch tutorial
+#' draws, `"zeros"` zeros.
 #'
 #' @param in_features,out_features Number of inputs and outputs.
 #' @param init `"torch"`, `"randn"` or `"zeros"`.
@@ -12,12 +13,10 @@
 #' @param device A torch device name, such as `"cpu"` or `"cuda"`.
 #' @return A `gradlm.model.LinearModel` (a torch module); `model$weight` and
 #'   `model$bias` are its parameters.
-#' @examples
-#' \dontrun{
-#' torch$manual_seed(59L)
+#' @examplesIf gradlm_available()
+#' invisible(torch$manual_seed(59L))
 #' model <- linear_model(1, 1)
 #' as.numeric(model$weight)   # 0.1059781
-#' }
 #' @export
 linear_model <- function(in_features, out_features = 1, init = "torch", dtype = "float32", device = NULL) {
   call_core(core$LinearModel(in_features, out_features, init = init, dtype = dtype, device = device))
@@ -47,10 +46,8 @@ linear <- function(x, weight, bias) call_core(core$linear(x, weight, bias))
 #'
 #' @param pred,target Tensors (keeps gradients) or R arrays of the same shape.
 #' @return `mse()`: a 0-d tensor; `loss_at()`: a number.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' mse(tensor(matrix(c(1, 3))), tensor(matrix(c(0, 1))))   # 2.5
-#' }
 #' @export
 mse <- function(pred, target) {
   call_core(core$mse(as_numeric_data(pred, "pred"), as_numeric_data(target, "target")))

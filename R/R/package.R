@@ -1,3 +1,5 @@
+# man/*.Rd and NAMESPACE are generated from the #' comments by roxygen2: Rscript -e 'roxygen2::roxygenise("R")'
+
 #' gradlm: linear regression by gradient descent on PyTorch
 #'
 #' The R face of the 'gradlm' Python core: every number is computed there,
@@ -45,14 +47,12 @@
 #' @param x The `torch` module or a tensor.
 #' @param name The attribute's name.
 #' @format Python modules (reticulate objects).
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' x <- torch$from_numpy(np$array(list(list(1, 2), list(3, 4)), dtype = "float32"))
 #' torch$mm(x, x$t())
-#' torch$manual_seed(0)
+#' invisible(torch$manual_seed(0))
 #' w <- torch$randn(2, 3)
 #' w$view(3, 2)
-#' }
 #' @name torch
 #' @aliases np
 #' @export torch np

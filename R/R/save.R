@@ -26,13 +26,11 @@
 #' @param path The file to write or read (by convention `.safetensors`).
 #' @return `save_model()`: `path`, invisibly. `load_model()`: a `gd_lm`
 #'   (from a `gd_lm` or a `GDRegressor`) or a `linear_model()`.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' fit <- gd_lm(cbind(mangoes, oranges) ~ ., data = crops[-1], seed = 0)
 #' path <- tempfile(fileext = ".safetensors")
 #' save_model(fit, path)
 #' predict(load_model(path), crops[1:3, ])
-#' }
 #' @export
 save_model <- function(object, path) {
   if (!is.character(path) || length(path) != 1L || is.na(path)) {

@@ -2,21 +2,26 @@
 #'
 #' Python's `gradlm.stream()`: opens a Parquet file, a folder of Parquet
 #' files, or a `.npy` file of the inputs (with `target` the `.npy` file of
-#' the targets) without reading it. Pass the result to [fit()] as `x`, with
-#' `y = NULL`: full-batch training takes the data's moments in one pass,
-#' mini-batch training reads the data once per epoch, shuffled within and
-#' across chunks; memory stays at a few chunks of `chunk_rows` rows.
+#' the targets) without reading it. Pass the result to
+#' [fit()][fit.gradlm.model.LinearModel] as `x`, with `y = NULL`: full-batch
+#' training takes the data's moments in one pass, mini-batch training reads
+#' the data once per epoch, shuffled within and across chunks; memory stays
+#' at a few chunks of `chunk_rows` rows.
 #'
 #' @param path A `.parquet` file, a folder of them, or a `.npy` file.
 #' @param target The target column name(s) (Parquet), or the `.npy` file of the targets.
 #' @param features The feature columns (Parquet; default: every other numeric column).
 #' @param chunk_rows Rows read at a time.
 #' @return A Python `gradlm.streaming.Stream`.
-#' @examples
-#' \dontrun{
-#' data <- stream("sales/", target = "revenue")
-#' h <- fit(linear_model(length(data$feature_names), 1), data, NULL, epochs = 100, lr = 0.1)
-#' }
+#' @examplesIf gradlm_available()
+#' # a Parquet folder streams the same way: stream("sales/", target = "revenue")
+#' d <- make_regression(n = 1000, d = 3, seed = 0)
+#' x_file <- tempfile(fileext = ".npy")
+#' y_file <- tempfile(fileext = ".npy")
+#' invisible(np$save(x_file, np$ascontiguousarray(as.matrix(d[1:3]))))
+#' invisible(np$save(y_file, np$ascontiguousarray(as.matrix(d[4]))))
+#' data <- stream(x_file, target = y_file, chunk_rows = 250)
+#' fit(linear_model(3, 1, dtype = "float64"), data, NULL)
 #' @export
 stream <- function(path, target, features = NULL, chunk_rows = 65536) {
   if (!is.character(path) || length(path) != 1L) stop("path must be one file or folder name.", call. = FALSE)

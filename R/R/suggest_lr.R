@@ -10,11 +10,9 @@
 #' @param n_outputs Number of outputs (the loss is a mean over them too).
 #' @param standardize The bound for standardized inputs, as `gd_lm(standardize = TRUE)` trains on.
 #' @return A number.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' suggest_lr(as.matrix(crops[, 2:4]), n_outputs = 2)
 #' suggest_lr(as.matrix(crops[, 2:4]), n_outputs = 2, standardize = TRUE)
-#' }
 #' @export
 suggest_lr <- function(x, n_outputs = 1, standardize = FALSE) {
   data <- numeric_args(x = x)

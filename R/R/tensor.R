@@ -61,7 +61,7 @@ r_array_tensor <- function(value, like) {
 
 #' Arithmetic, comparison and logic on torch tensors
 #'
-#' The `Ops` group for tensors: `+ - * / ^ \%\% \%/\%`, comparisons and `& | !`,
+#' The `Ops` group for tensors: `+ - * / ^ %% %/%`, comparisons and `& | !`,
 #' computed by torch with PyTorch's type promotion, so that R code gives what
 #' the same expression gives in Python.
 #'
@@ -89,13 +89,11 @@ r_array_tensor <- function(value, like) {
 #'
 #' @param e1,e2 Tensors, or R numbers, logicals, vectors or arrays.
 #' @return A torch tensor.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' x <- tensor(matrix(1:4, 2))      # int64
 #' x * 2 + 1                        # float32, as torch gives for x * 2.0 + 1.0
 #' x * 2L                           # int64
 #' x > 2
-#' }
 #' @export
 Ops.torch.Tensor <- function(e1, e2) {
   if (missing(e2)) {
@@ -114,18 +112,16 @@ Ops.torch.Tensor <- function(e1, e2) {
 
 #' Matrix product of tensors
 #'
-#' `x \%.*\% y` is `torch$matmul(x, y)`, for R 4.2, which cannot dispatch
-#' `\%*\%` on Python objects. An R matrix on either side becomes a tensor as in
+#' `x %.*% y` is `torch$matmul(x, y)`, for R 4.2, which cannot dispatch
+#' `%*%` on Python objects. An R matrix on either side becomes a tensor as in
 #' the arithmetic operators ([Ops.torch.Tensor]): doubles in the other
 #' operand's dtype when that is floating.
 #'
 #' @param x,y Tensors (or an R matrix and a tensor).
 #' @return A torch tensor.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' w <- tensor(matrix(1, 2, 3))
 #' tensor(diag(3)) %.*% w$t()
-#' }
 #' @export
 `%.*%` <- function(x, y) {
   like <- if (is_tensor(x)) x else y
@@ -165,13 +161,11 @@ Ops.torch.Tensor <- function(e1, e2) {
 #' @param na.rm Leave out `NaN` (and R's `NA`) values?
 #' @return A torch tensor.
 #' @name tensor-math
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' x <- tensor(c(1, 4, 9))
 #' sqrt(x); log(x, base = 3); cumsum(x)
 #' sum(x); max(x); mean(x); range(x)
 #' as.numeric(sum(x))
-#' }
 NULL
 
 math_table <- c(
@@ -292,8 +286,8 @@ mean.torch.Tensor <- function(x, ..., na.rm = FALSE) {
 #' `[[` would give); `x[["name"]]` is still the attribute.
 #'
 #' `drop = TRUE` drops each dimension indexed by a single number (as torch for
-#' R does, and Python's `x[0]`); no other dimension is dropped, even of extent
-#' 1. A range of consecutive indices gives a view of `x`, other indices a copy.
+#' R does, and Python's `x[0]`); no other dimension is dropped, even of
+#' extent 1. A range of consecutive indices gives a view of `x`, other indices a copy.
 #'
 #' `x[i, j] <- value` assigns in place, as `x[i, j] = value` does in Python:
 #' every R name bound to the tensor sees the change (a tensor is not copied on
@@ -307,15 +301,13 @@ mean.torch.Tensor <- function(x, ..., na.rm = FALSE) {
 #' @param value A number, tensor or R array.
 #' @return `[`, `[[`: a tensor; `[<-`: `x`, modified.
 #' @name tensor-index
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' x <- tensor(matrix(1:6, 2))
 #' x[1, ]                 # tensor([1, 3, 5])
 #' x[, 2:3]
 #' x[1, , drop = FALSE]   # 1 x 3
 #' x[x > 2]
 #' x[2, 1] <- 0L
-#' }
 NULL
 
 # The arguments in `...` of a `[` method: a list with NULL for a missing one.
@@ -490,11 +482,9 @@ index_tensor <- function(pos, x) x$new_tensor(as.list(pos), dtype = torch$int64)
 #' @param requires_grad Track gradients?
 #' @param device A torch device name such as `"cpu"` or `"cuda"`.
 #' @return A torch tensor.
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' tensor(matrix(c(1, 2, 3, 4), 2))
 #' tensor(1:3)$dtype
-#' }
 #' @export
 tensor <- function(x, dtype = NULL, requires_grad = FALSE, device = NULL) {
   if (is.data.frame(x)) x <- as_numeric_data(x, "x")
@@ -524,10 +514,8 @@ tensor <- function(x, dtype = NULL, requires_grad = FALSE, device = NULL) {
 #' @return An R array, matrix or numeric vector with the tensor's values
 #'   (detached, moved to the CPU).
 #' @name tensor-conversion
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' as.array(tensor(matrix(1:6, 2)))
-#' }
 NULL
 
 r_value <- function(x) if (inherits(x, "python.builtin.object")) reticulate::py_to_r(x) else x
@@ -572,11 +560,9 @@ as.logical.torch.Tensor <- function(x, ...) as.logical(as.vector(tensor_values(x
 #'   the number of elements; `t()`: the transposed tensor (`x$t()`);
 #'   `print()`: `x`, invisibly.
 #' @name tensor-methods
-#' @examples
-#' \dontrun{
+#' @examplesIf gradlm_available()
 #' x <- tensor(matrix(1:6, 2))
 #' dim(x); length(x); t(x)
-#' }
 NULL
 
 #' @rdname tensor-methods

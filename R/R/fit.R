@@ -43,7 +43,9 @@ generics::fit
 #'   validation loss if given) has not improved for `patience` epochs
 #'   (`stop_reason = "patience"`); the model goes back to the best epoch's
 #'   parameters.
-#' @param progress Show a progress bar.
+#' @param progress Show a progress bar: `TRUE` (it needs the Python package
+#'   tqdm; without it a warning says so), `FALSE`, or `NULL` (the default):
+#'   only when Python's standard error is a terminal (not under CI).
 #' @param fast Closed-form gradients (`TRUE`), autograd (`FALSE`), or
 #'   `NULL`: closed form from 10,000 rows up (see Python's `gradlm.fit`).
 #' @param on_divergence When the loss becomes NaN or infinite, or rises where

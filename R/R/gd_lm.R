@@ -1,5 +1,6 @@
 #' Linear models fitted by gradient descent
 #'
+#' @description
 #' `gd_lm()` fits a linear model like [stats::lm()], by gradient descent on
 #' PyTorch (the Python core's `GDRegressor`). Formulas work as in `lm()`:
 #' several responses with `cbind()`, factors and characters as contrasts
@@ -13,6 +14,7 @@
 #' which `lm()` also gives, but no standard errors; there are no `vcov()`,
 #' `confint()`, `anova()` or `logLik()` methods.
 #'
+#' @details
 #' By default no setting needs choosing: the data are standardized, the
 #' step size (`lr`) and the momentum are chosen from the curvature of the loss
 #' (the extreme eigenvalues of its Hessian, from the data's moments: Polyak's

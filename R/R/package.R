@@ -314,6 +314,11 @@ import_module <- function(module, convert = TRUE) {
 
 .onLoad <- function(libname, pkgname) {
   choose_python()
+  # torch.optim imports torch's compiler, which makes a cache folder in the system's temporary
+  # directory (/tmp/torchinductor_<user>) that outlives the session: keep it in R's, removed at exit.
+  if (!nzchar(Sys.getenv("TORCHINDUCTOR_CACHE_DIR"))) {
+    Sys.setenv(TORCHINDUCTOR_CACHE_DIR = file.path(tempdir(), "torchinductor"))
+  }
   torch_module <- import_module("torch")
   class(torch_module) <- c("gradlm_torch", class(torch_module))  # for `$.gradlm_torch`
   torch <<- torch_module

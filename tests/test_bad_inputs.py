@@ -168,8 +168,8 @@ def sparse_inputs():
 
 
 def test_sparse_input_is_refused_with_the_fix():
-    for kind, S, pattern in sparse_inputs():
-        for label, call in entry_points(S):
+    for _kind, S, pattern in sparse_inputs():
+        for _label, call in entry_points(S):
             with pytest.raises(TypeError, match=pattern):
                 call()
 
@@ -343,7 +343,8 @@ def test_cuda_index_beyond_the_devices_names_the_count(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert check_device("cuda") == torch.device("cuda") and check_device("cuda:0") == torch.device("cuda", 0)
-    with pytest.raises(ValueError, match=r"^device 'cuda:3' is not available here \(this machine has 1 CUDA device\(s\), "
+    with pytest.raises(ValueError, match=r"^device 'cuda:3' is not available here "
+                                         r"\(this machine has 1 CUDA device\(s\), "
                                          r"numbered from 0\); use device='cpu' or an index below the device count\.$"):
         check_device("cuda:3")
 

@@ -26,7 +26,7 @@ def test_demo_prints_losses_weights_beside_lstsq_and_writes_the_plot(tmp_path):
     assert "loss plot written to" in out
     # the demo's gradient-descent weights agree with least squares to the printed digits
     weight, _ = gradlm.lstsq(*gradlm.datasets.crops())
-    line = next(l for l in out.splitlines() if l.startswith("temperature"))
+    line = next(row for row in out.splitlines() if row.startswith("temperature"))
     gd, exact = float(line.split()[1]), float(line.split()[2])
     assert gd == pytest.approx(exact, abs=2e-6) and exact == pytest.approx(weight[0, 0], abs=1e-6)
 
@@ -57,7 +57,7 @@ def test_fit_with_defaults_reaches_least_squares_diabetes(tmp_path):
     frame.to_csv(path, index=False)
     result = run("fit", str(path), "--target", "target")
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    line = next(l for l in result.stdout.splitlines() if l.startswith("s1 "))
+    line = next(row for row in result.stdout.splitlines() if row.startswith("s1 "))
     gd, exact = float(line.split()[1]), float(line.split()[2])
     assert gd == pytest.approx(-792.1757, abs=1e-4) and gd == pytest.approx(exact, rel=1e-8)
     assert "converged in" in result.stdout

@@ -102,7 +102,8 @@ def test_unfitted_and_non_numeric_input():
 
 def test_validation_is_standardized_like_the_training_data():
     X, y = gradlm.datasets.crops()
-    est = gradlm.GDRegressor(epochs=200, lr=0.5, standardize=True, seed=0).fit(X[:10], y[:10], validation=(X[10:], y[10:]))
+    est = gradlm.GDRegressor(epochs=200, lr=0.5, standardize=True, seed=0)
+    est.fit(X[:10], y[:10], validation=(X[10:], y[10:]))
     final = est.history_.val_loss[-1]
     # the targets are standardized too: the loss is in units of their standard deviations
     direct = np.mean((est.predict(X[10:]) - y[10:].numpy()) ** 2 / est.y_scale_ ** 2)

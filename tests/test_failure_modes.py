@@ -30,7 +30,8 @@ def with_nan(a, row, col=0, value=np.nan):
 
 ROWS = [
     # (row of the table, call, error type, message pattern)
-    ("NaN in X", lambda: fit(with_nan(X, 4)), ValueError, r"X contains 1 NaN or infinite value\(s\), the first in row 4"),
+    ("NaN in X", lambda: fit(with_nan(X, 4)), ValueError,
+     r"X contains 1 NaN or infinite value\(s\), the first in row 4"),
     ("Inf in y", lambda: fit(y=with_nan(Y, 7, 1, np.inf)), ValueError, r"y contains 1 NaN .* row 7"),
     ("NaN, lstsq", lambda: gradlm.lstsq(with_nan(X, 2), Y), ValueError, r"row 2; remove or impute"),
     ("NaN, GDRegressor", lambda: gradlm.GDRegressor().fit(with_nan(X, 1), Y), ValueError, "row 1"),
@@ -42,7 +43,8 @@ ROWS = [
     ("moments overflow", lambda: gradlm.lstsq(X * 1e160, Y), ValueError, "overflow float64"),
     ("squares underflow", lambda: gradlm.GDRegressor().fit(X * 1e-170, Y), ValueError,
      "their squares underflow float64; rescale it"),
-    ("1-D y, several outputs", lambda: fit(y=Y[:, 0]), ValueError, r"y is 1-D .* model has 2 outputs; pass y with shape \(12, 2\)"),
+    ("1-D y, several outputs", lambda: fit(y=Y[:, 0]), ValueError,
+     r"y is 1-D .* model has 2 outputs; pass y with shape \(12, 2\)"),
     ("y columns != outputs", lambda: fit(y=np.zeros((12, 3))), ValueError, "build the model with out_features=3"),
     ("X not 2-D", lambda: gradlm.lstsq(np.zeros((2, 2, 2)), Y[:2]), ValueError, r"must be 2-D \(rows, features\)"),
     ("text column", lambda: gradlm.GDRegressor().fit(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}), [1.0, 2.0]),
@@ -94,9 +96,11 @@ def test_failure_mode(row, call, error, pattern):
 
 
 def test_documented_casts_and_batch_above_n():
-    """The rows that are not errors: integer and float64 input are cast to the model's dtype; batch_size > n is one batch."""
+    """The rows that are not errors: integer and float64 input are cast to the model's dtype;
+    batch_size > n is one batch."""
     runs = []
-    for data in (np.arange(36).reshape(12, 3), np.arange(36.0).reshape(12, 3), np.arange(36, dtype=np.float32).reshape(12, 3)):
+    for data in (np.arange(36).reshape(12, 3), np.arange(36.0).reshape(12, 3),
+                 np.arange(36, dtype=np.float32).reshape(12, 3)):
         torch.manual_seed(1)
         runs.append(fit(X=data, epochs=3, lr=1e-4))
     assert runs[0].weight.dtype == np.float32

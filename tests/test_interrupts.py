@@ -56,7 +56,8 @@ train <- function() fit(linear_model(5, 1), x, d$y1, epochs = 1e6, lr = 0.01, ba
 cat("training\\n")
 h <- train()
 cat("fit:", h$stop_reason, length(h$loss) > 0, identical(dim(h$weight_path)[1], length(h$loss)), "\\n")
-e <- tryCatch(mse(tensor(c(1, 2)), tensor(c(1, 2, 3))), error = function(e) "an error", interrupt = function(e) "an interrupt")
+e <- tryCatch(mse(tensor(c(1, 2)), tensor(c(1, 2, 3))), error = function(e) "an error",
+              interrupt = function(e) "an interrupt")
 cat("next error:", e, "\\n")
 cat("alive:", 1 + 1, "\\n")
 """

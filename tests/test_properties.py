@@ -7,8 +7,6 @@ for the data. Nothing else: no crash, no silent broadcast, no NaN result.
 """
 
 import numpy as np
-import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp

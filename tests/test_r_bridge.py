@@ -22,7 +22,8 @@ def test_fit_lm_drops_the_intercept_column_and_matches_lstsq_and_gdregressor():
     assert out["lstsq_loss"] == pytest.approx(gradlm.loss_at(weight, bias, X, y), rel=1e-10)
     assert out["loss"] == pytest.approx(gradlm.loss_at(est.coef_, est.intercept_, X, y), rel=1e-10)
     np.testing.assert_allclose(out["r_squared"], [
-        1 - ((y[:, j].numpy() - out["fitted"][:, j]) ** 2).sum() / ((y[:, j].numpy() - y[:, j].numpy().mean()) ** 2).sum()
+        1 - ((y[:, j].numpy() - out["fitted"][:, j]) ** 2).sum()
+        / ((y[:, j].numpy() - y[:, j].numpy().mean()) ** 2).sum()
         for j in range(2)], rtol=1e-10)
     assert out["rank"] == 3
 

@@ -201,7 +201,8 @@ def test_an_interrupt_in_r_returns_the_history_so_far(tmp_path):
     env = dict(os.environ)
     env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
     env.setdefault("GRADLM_PYTHON", str(Path(os.sys.executable)))
-    proc = subprocess.Popen(["Rscript", str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(["Rscript", str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     assert proc.stdout.readline().strip() == "training"
     time.sleep(3)  # well into the million epochs
     proc.send_signal(signal.SIGINT)

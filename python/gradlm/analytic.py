@@ -21,9 +21,12 @@ paths against autograd.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
+
+if TYPE_CHECKING:
+    from .stability import Curvature
 
 CHUNK_ROWS = 1 << 16
 # Columns of X on a smaller scale than this have squares below float64's smallest normal number.
@@ -58,15 +61,15 @@ class SufficientStatistics:
     (True, True)
     """
 
-    origin = None
-    _curvature = None  # (gradlm.stability.Curvature.of caches it here)
+    origin: Optional[tuple] = None
+    _curvature: Optional[Curvature] = None  # (gradlm.stability.Curvature.of caches it here)
 
     def __init__(self, X: torch.Tensor, y: Optional[torch.Tensor], chunk_rows: int = CHUNK_ROWS) -> None:
         if y is None:  # the moments of X alone (as for the learning-rate bound)
             y = X[:, :0]
         n, d = X.shape
         k = y.shape[1]
-        f64 = {"dtype": torch.float64, "device": X.device}
+        f64: dict[str, Any] = {"dtype": torch.float64, "device": X.device}
         sx = torch.zeros(d, **f64)
         sy = torch.zeros(k, **f64)
         for start in range(0, n, chunk_rows):
@@ -171,10 +174,11 @@ class SufficientStatistics:
         out.C = self.C / scale[:, None]
         out.my, out.yy, out.n, out.k = self.my, self.yy, self.n, self.k
         # how they were made: the certified distance is measured on the original scale (gradlm.report)
-        out.origin = (self, center, scale,
-                      torch.zeros_like(self.my) if y_scale is None else y_center.to(self.G),
-                      torch.ones_like(self.my) if y_scale is None else y_scale.to(self.G))
-        if y_scale is not None:
+        if y_scale is None:
+            out.origin = (self, center, scale, torch.zeros_like(self.my), torch.ones_like(self.my))
+        else:
+            assert y_center is not None, "y_scale comes with y_center"
+            out.origin = (self, center, scale, y_center.to(self.G), y_scale.to(self.G))
             y_scale = y_scale.to(self.G)
             out.my = (self.my - y_center.to(self.G)) / y_scale
             out.C = out.C / y_scale[None, :]

@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable, Optional
 
-import torch
-
 from .report import CoefficientDistance
 
 # Divergence where theory cannot decide (Adam, mini-batches, Nesterov, weight

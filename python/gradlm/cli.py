@@ -13,10 +13,9 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from . import __version__, datasets
-from .estimator import GDRegressor
-from . import distributed
+from . import __version__, datasets, distributed
 from .distributed import is_main_process
+from .estimator import GDRegressor
 from .exceptions import DivergenceError
 from .io import read_csv
 from .lstsq import lstsq
@@ -90,6 +89,7 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
         est.target_names_ = est.target_names_ or list(target_names)
         save(est, args.save)
     history = est.history_
+    assert history is not None  # (just fitted)
     if args.json:
         result = {
             "loss": history.loss.tolist(),
@@ -242,16 +242,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "demo":
-            X, y = data = datasets.crops()  # (float32, as the tutorial has them; trained in float64)
-            return _run(args, X.double(), y.double(), data.feature_names, data.target_names,
+            X, y = demo = datasets.crops()  # (float32, as the tutorial has them; trained in float64)
+            return _run(args, X.double(), y.double(), demo.feature_names, demo.target_names,
                         None if args.json else args.plot)
         if _streamed(args.path):
             target = args.target if _suffix(args.path) == ".npy" else args.target.split(",")
             features = args.features.split(",") if args.features else None
-            data = stream(args.path, target=target, features=features, chunk_rows=args.chunk_rows)
-            names = data.feature_names or [f"x{i + 1}" for i in range(data.n_features)]
-            targets = data.target_names or [f"y{i + 1}" for i in range(data.n_outputs)]
-            return _run(args, data, None, names, targets, args.plot)
+            streamed = stream(args.path, target=target, features=features, chunk_rows=args.chunk_rows)
+            names = streamed.feature_names or [f"x{i + 1}" for i in range(streamed.n_features)]
+            targets = streamed.target_names or [f"y{i + 1}" for i in range(streamed.n_outputs)]
+            return _run(args, streamed, None, names, targets, args.plot)
         if args.distributed:
             raise ValueError("--nproc and --distributed need Parquet or .npy data; convert the CSV to Parquet.")
         data = read_csv(args.path, target=args.target, features=args.features, dtype=torch.float64)

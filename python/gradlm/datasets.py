@@ -49,6 +49,9 @@ class Dataset(tuple):
     ['temperature', 'rainfall', 'humidity']
     """
 
+    feature_names: list[str]
+    target_names: list[str]
+
     def __new__(cls, X: Any, y: Any, feature_names: Sequence[str], target_names: Sequence[str], **extra: Any):
         self = super().__new__(cls, (X, y))
         self.feature_names = list(feature_names)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 import torch
 
+from . import distributed
 from .analytic import SufficientStatistics
 from .fit import fit
 from .lstsq import lstsq, optimality_gap
+from .model import LinearModel
 from .plan import uses_moments
 from .report import default_tol, r_squared
 from .stability import Curvature
-from . import distributed
-from .model import LinearModel
 from .streaming import Stream
 from .validation import as_dtype, check_device, check_int, check_X, check_X_y_view, check_y, column_names
+
+if TYPE_CHECKING:
+    from .history import History
 
 try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
     from sklearn.base import BaseEstimator, RegressorMixin
@@ -49,7 +52,7 @@ def _project_out(model: LinearModel, null_space: torch.Tensor) -> None:
         model.bias.copy_(theta[:, -1])
 
 
-class GDRegressor(*_BASES):
+class GDRegressor(*_BASES):  # type: ignore[misc]  # (bases chosen at import: mypy takes no starred bases)
     """Linear regression fitted by gradient descent, with scikit-learn conventions.
 
     Parameters
@@ -213,10 +216,14 @@ class GDRegressor(*_BASES):
         stats = statistics
         if stats is None and (on_moments or self.standardize or source is None):
             stats = self._statistics(shard if source is not None else (X, y))
-        n_features = stats.G.shape[0] if stats is not None else source.n_features
-        n_targets = stats.C.shape[1] if stats is not None else source.n_outputs
+        if stats is not None:
+            n_features, n_targets = stats.G.shape[0], stats.C.shape[1]
+        else:
+            assert source is not None  # (without the moments, the data are a stream)
+            n_features, n_targets = source.n_features, source.n_outputs
         center, scale, y_center, y_scale = self._standardization(stats, n_features, n_targets)
         trained_stats = None
+        data: tuple
         if stats is not None:
             trained_stats = stats.standardized(center, scale, y_center, y_scale) if self.standardize else stats
         if on_moments:
@@ -273,7 +280,7 @@ class GDRegressor(*_BASES):
         intercept = y_center + y_scale * history.bias.astype(np.float64) - coef @ center
 
         self.model_ = model
-        self.history_ = history
+        self.history_: Optional[History] = history  # (None in a model read from a file without its loss)
         self.n_features_in_ = n_features
         self.n_iter_ = history.epochs_run
         if names is not None:
@@ -296,7 +303,7 @@ class GDRegressor(*_BASES):
         self.converged_ = bool(self.report_ is not None and self.report_.converged)
         return self
 
-    def _statistics(self, data: Any) -> SufficientStatistics:
+    def _statistics(self, data: Any) -> Optional[SufficientStatistics]:
         """The training data's moments: one pass over ``data`` (a Stream or an (X, y) pair), merged over the
         processes when distributed."""
         if isinstance(data, Stream):
@@ -313,6 +320,7 @@ class GDRegressor(*_BASES):
         if not self.standardize:
             zeros_x, zeros_y = torch.zeros(d, dtype=torch.float64), torch.zeros(k, dtype=torch.float64)
             return zeros_x, torch.ones_like(zeros_x), zeros_y, torch.ones_like(zeros_y)
+        assert stats is not None  # (standardize: the moments are always taken)
         sx = stats.std.cpu()
         sy = (stats.yy.cpu() / stats.n).sqrt()
         return (stats.mx.cpu(), torch.where(sx > 0, sx, torch.ones_like(sx)), stats.my.cpu(),

@@ -203,6 +203,7 @@ def fit(
     if update == "manual":
         for p in (weight, bias):
             p.grad = None
+        assert plan.lr is not None  # (make_plan settles it)
         step, zero_grad = manual_step([weight, bias], plan.lr), (lambda: None)  # it zeroes after updating
     else:
         warm_torch_optim(held)  # an interrupt meanwhile reaches the loop below, as any other

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import warnings
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Union, overload
 
 import numpy as np
 import torch
@@ -14,7 +14,13 @@ from .datasets import Dataset
 from .validation import check_roles, check_unique_columns
 
 
-def _names(value: Union[str, Sequence[str], None], name: str) -> Optional[list]:
+@overload
+def _names(value: Union[str, Sequence[str]], name: str) -> list[str]: ...
+@overload
+def _names(value: None, name: str) -> None: ...
+@overload
+def _names(value: Union[str, Sequence[str], None], name: str) -> Optional[list[str]]: ...
+def _names(value: Union[str, Sequence[str], None], name: str) -> Optional[list[str]]:
     if value is None:
         return None
     names = [v.strip() for v in value.split(",")] if isinstance(value, str) else [str(v) for v in value]
@@ -80,10 +86,16 @@ def read_csv(
                 raise TypeError(f"column {name!r} of {path} is not numeric ({where}); pick numeric columns.") from None
             if len(bad) < len(values):  # mostly numbers: a typo, more likely than a label column
                 warnings.warn(f"column {name!r} of {path} is left out of the features: it is not numeric "
-                              f"({where}). Fix the value, or choose the features (features=, or --features).", stacklevel=3)
+                              f"({where}). Fix the value, or choose the features (features=, or --features).",
+                              stacklevel=3)
             return None
 
-    y_cols = [numeric(t, True) for t in targets]
+    def required(name: str) -> np.ndarray:
+        col = numeric(name, True)
+        assert col is not None  # (a required column is numeric or an error)
+        return col
+
+    y_cols = [required(t) for t in targets]
     if wanted is None:
         candidates = [h for h in header if h not in targets]
         found = [(h, numeric(h, False)) for h in candidates]
@@ -92,7 +104,7 @@ def read_csv(
         if not wanted:
             raise ValueError(f"{path} has no numeric feature columns besides the target(s).")
     else:
-        x_cols = [numeric(f, True) for f in wanted]
+        x_cols = [required(f) for f in wanted]
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
     X = torch.from_numpy(np.column_stack(x_cols).astype(np_dtype))
     y = torch.from_numpy(np.column_stack(y_cols).astype(np_dtype))

@@ -80,8 +80,8 @@ class Loop:
                     warnings.warn('progress=True needs tqdm, which is not installed: pip install "gradlm[progress]" '
                                   "(or pip install tqdm); training without a progress bar.", stacklevel=2)
             if tqdm is not None:
-                self._bar = tqdm(epochs, desc="fit", unit="epoch", leave=False)
-                epochs = self._bar
+                bar = tqdm(epochs, desc="fit", unit="epoch", leave=False)
+                self._bar = epochs = bar
         try:
             for epoch in epochs:
                 yield epoch
@@ -147,7 +147,8 @@ class Loop:
                 restore(weight, bias)
         n = len(self.loss)
         weights, biases = self.weights[:n], self.biases[:n]
-        stack = (lambda xs: _to_numpy(torch.stack(xs))) if weights and isinstance(weights[0], torch.Tensor) else np.stack
+        tensors = bool(weights) and isinstance(weights[0], torch.Tensor)
+        stack = (lambda xs: _to_numpy(torch.stack(xs))) if tensors else np.stack
         weight = _to_numpy(weight).copy()
         bias = _to_numpy(bias).copy()
         history = History(

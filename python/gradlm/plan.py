@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import torch
 
@@ -203,7 +203,7 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     if nesterov and momentum in (0, AUTO):
         raise ValueError("nesterov=True needs momentum > 0; set momentum=0.9, say.")
 
-    weight = model.weight
+    weight = cast(torch.Tensor, model.weight)  # (torch types a Module's attributes as Tensor | Module)
     like = {"dtype": weight.dtype, "device": weight.device}
     n_out, n_in = weight.shape
     linear = is_linear_model(model) and update == "optimizer"
@@ -285,8 +285,11 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
         plan.ensure_statistics()  # mini-batches from disk: the moments take one pass first
     if lr_auto:
         curvature = plan.curvature
+        assert curvature is not None  # (ensure_statistics took the moments)
         if name == "adam":
-            lr, momentum = 0.01 * float(plan.units[0].max() if plan.units[0].numel() else 1.0), 0.0
+            units = plan.units
+            assert units is not None
+            lr, momentum = 0.01 * float(units[0].max() if units[0].numel() else 1.0), 0.0
         elif not full_batch:
             lr, momentum = curvature.mini_batch_lr(batch_size), (0.0 if momentum == AUTO else momentum)
         elif momentum == AUTO and name == "sgd":
@@ -312,8 +315,9 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     plan.tol = tol
     plan.warn_unconverged = tol is not None
     if epochs_auto:
-        if full_batch and plain_sgd and plan.stable:
+        if full_batch and plain_sgd and plan.stable and plan.curvature is not None:
             needed = plan.curvature.epochs_needed(lr, momentum, (tol or default_tol(dtype)) * 1e-2)
+            assert needed is not None  # (stable: the error shrinks every epoch)
             epochs = min(max(MIN_AUTO_EPOCHS, 2 * needed + MIN_AUTO_EPOCHS), MAX_AUTO_EPOCHS)
         else:
             epochs = MINI_BATCH_AUTO_EPOCHS if not full_batch else 10 * MIN_AUTO_EPOCHS
@@ -339,7 +343,9 @@ def numpy_plan(X: torch.Tensor, y: torch.Tensor, *, epochs: Any, lr: Any, batch_
     plan = Plan(engine="numpy", lr=lr, momentum=0.0, epochs=epochs, tol=None, warn_unconverged=False,
                 on_divergence=on_divergence, stable=None, n=X.shape[0], X=X, y=y)
     if batch_size is None:
-        plan.stable = plan.curvature.stable(lr)
+        curvature = plan.curvature
+        assert curvature is not None  # (in-memory data: the moments are always taken)
+        plan.stable = curvature.stable(lr)
     plan.tol = default_tol(X.dtype, plan.condition_number) if tol == AUTO else tol
     plan.warn_unconverged = tol not in (None, AUTO)
     plan.settings = dict(settings, epochs=epochs, tol=plan.tol, batch_size=batch_size, momentum=0.0)

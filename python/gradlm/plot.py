@@ -9,7 +9,6 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-
 MISSING = 'plots need matplotlib, which is not installed: pip install "gradlm[plot]" (or pip install matplotlib)'
 
 

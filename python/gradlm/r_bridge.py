@@ -16,13 +16,12 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
+from .analytic import SufficientStatistics
 from .estimator import GDRegressor
 from .exceptions import ConvergenceWarning, DivergenceWarning
 from .history import History
 from .interrupts import python_handles_interrupts
-from .analytic import SufficientStatistics
-from .validation import check_X_y_view
-from .validation import check_X
+from .validation import check_X, check_X_y_view
 
 
 def with_warnings(function):
@@ -125,7 +124,9 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     # reticulate copies such an array once into R, a row-major one twice.
     fitted = torch.addmm(torch.from_numpy(intercept)[:, None], torch.from_numpy(coef), X64.T).T
     residuals = (y64.T - fitted.T).T
-    report = est.report_
+    report, history = est.report_, est.history_
+    assert exact is not None and report is not None  # (fitted on the moments given: both are made)
+    assert history is not None  # (just fitted)
     return {
         "coef": coef,
         "intercept": intercept,
@@ -140,7 +141,7 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         "rank": rank(stats),
         "x_mean": est.x_mean_,
         "x_scale": est.x_scale_,
-        "history": history_dict(est.history_),
+        "history": history_dict(history),
         "estimator": est,
     }
 
@@ -211,7 +212,7 @@ def save_gd_lm(path: str, weight: Any, bias: Any, *, feature_names: list, target
 def read_model(path: str) -> dict:
     """A model file's arrays (float64) and metadata, for R to build its object from, and its saved
     FitReport as a dict with the verdict (None when the file has none)."""
-    from .serialization import report_from_dict, read_model_file
+    from .serialization import read_model_file, report_from_dict
 
     arrays, metadata = read_model_file(path)
     info = metadata.get("info")

@@ -82,7 +82,7 @@ class CoefficientDistance:
                  device: Any = None) -> None:
         from .stability import Curvature
 
-        opts = {"dtype": torch.float64, "device": device if device is not None else statistics.G.device}
+        opts: dict[str, Any] = {"dtype": torch.float64, "device": device if device is not None else statistics.G.device}
         k, d = statistics.k, statistics.G.shape[0]
         # Row vectors [w, b] map to the original scale as theta_o = rows * (theta @ L) + shift (identity for
         # statistics that are not standardized); differences need only the linear part.

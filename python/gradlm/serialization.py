@@ -50,7 +50,7 @@ import torch
 SCHEMA_VERSION = 2  # 2: the checksum (files of version 1 have none and load without)
 FORMAT = "gradlm"
 KINDS = ("LinearModel", "GDRegressor", "gd_lm")
-_DTYPES = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_DTYPES: dict[str, np.dtype] = {"F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 _CODES = {np.dtype("float16"): "F16", np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
 MAX_HEADER_BYTES = 16 << 20
 ARRAY_NAMES = ("weight", "bias", "x_mean", "x_scale", "y_mean", "y_scale", "loss", "lstsq_weight", "lstsq_bias")
@@ -329,7 +329,8 @@ def load(path: Any) -> Any:
         if dtype not in ("float16", "bfloat16", "float32", "float64"):
             raise ValueError(f"{str(path)!r} is a damaged model file: dtype {dtype!r}.")
         dtype = getattr(torch, dtype)
-        return LinearModel.from_params(torch.from_numpy(weight).to(dtype), torch.from_numpy(bias).to(dtype), dtype=dtype)
+        return LinearModel.from_params(torch.from_numpy(weight).to(dtype), torch.from_numpy(bias).to(dtype),
+                                       dtype=dtype)
     info = meta.get("info") or {}
     settings = meta.get("settings") or {}
     est = GDRegressor(**{k: v for k, v in settings.items() if k in GDRegressor._param_names()})

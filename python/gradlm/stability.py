@@ -44,7 +44,6 @@ import torch
 from .analytic import SufficientStatistics
 from .validation import as_float_view, check_int, check_X
 
-
 # lambda_max is taken this much larger for the automatic heavy-ball pair (see Curvature.heavy_ball).
 HEAVY_BALL_MARGIN = 1.01
 
@@ -97,9 +96,10 @@ class Curvature:
     def of(cls, statistics: SufficientStatistics) -> "Curvature":
         """The curvature of ``statistics``, computed once per statistics object (the estimator and the plan
         both read it)."""
-        if getattr(statistics, "_curvature", None) is None:
-            statistics._curvature = cls(statistics)
-        return statistics._curvature
+        curvature = getattr(statistics, "_curvature", None)
+        if curvature is None:
+            curvature = statistics._curvature = cls(statistics)
+        return curvature
 
     def stable(self, lr: float, momentum: float = 0.0) -> Optional[bool]:
         """Whether full-batch SGD at ``(lr, momentum)`` converges: True inside the bound, False beyond it,

@@ -143,8 +143,10 @@ class Stream:
                                          f"{self.description} (counting from 0); remove or impute those rows.")
                 row += X.shape[0]
                 if self.center is not None:
+                    assert self.scale is not None  # (set together, by standardized)
                     X = (X - self.center) / self.scale
                 if self.y_scale is not None:
+                    assert self.y_center is not None
                     y = (y - self.y_center) / self.y_scale
                 yield X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
 
@@ -286,6 +288,7 @@ def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], 
     if not path.exists():
         raise FileNotFoundError(f"{str(path)!r} does not exist.")
     targets, features = _column_list(target, "target"), _column_list(features, "features")
+    assert targets is not None  # (None stays None for features only)
     check_roles(features, targets)
     files = sorted(path.glob("*.parquet")) + sorted(path.glob("*.pq")) if path.is_dir() else [path]
     if not files:

@@ -16,7 +16,7 @@ import math
 import numbers
 import sys
 import warnings
-from typing import Any, Optional, Sequence
+from typing import Any, Literal, Optional, Sequence, overload
 
 import numpy as np
 import torch
@@ -72,7 +72,8 @@ def check_device(device: Any, name: str = "device") -> Optional[torch.device]:
     try:
         result = device if isinstance(device, torch.device) else torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"{name} must be a torch device or its name, such as 'cpu' or 'cuda'; got {device!r}.") from None
+        raise ValueError(f"{name} must be a torch device or its name, such as 'cpu' or 'cuda'; "
+                         f"got {device!r}.") from None
     if result.type == "cuda":
         available, count = torch.cuda.is_available(), torch.cuda.device_count()
         if not available or (result.index is not None and result.index >= count):
@@ -471,6 +472,12 @@ def check_X_y(
     return X, y
 
 
+@overload
+def check_int(value: Any, name: str, *, minimum: int = ..., maximum: Optional[int] = ...,
+              allow_none: Literal[False] = ...) -> int: ...
+@overload
+def check_int(value: Any, name: str, *, minimum: int = ..., maximum: Optional[int] = ...,
+              allow_none: bool = ...) -> Optional[int]: ...
 def check_int(value: Any, name: str, *, minimum: int = 1, maximum: Optional[int] = None,
               allow_none: bool = False) -> Optional[int]:
     """Return ``value`` as an int >= ``minimum`` (and <= ``maximum``); whole-number floats (R's 50) are accepted.
@@ -485,7 +492,7 @@ def check_int(value: Any, name: str, *, minimum: int = 1, maximum: Optional[int]
     if isinstance(value, numbers.Integral):
         result = int(value)
     elif math.isfinite(value) and float(value).is_integer():
-        result = int(value)
+        result = int(float(value))  # a whole-number float (R's 50, NumPy floats): exact
     else:
         raise TypeError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
     if result < minimum:
@@ -495,6 +502,12 @@ def check_int(value: Any, name: str, *, minimum: int = 1, maximum: Optional[int]
     return result
 
 
+@overload
+def check_float(value: Any, name: str, *, positive: bool = ..., nonnegative: bool = ...,
+                allow_none: Literal[False] = ...) -> float: ...
+@overload
+def check_float(value: Any, name: str, *, positive: bool = ..., nonnegative: bool = ...,
+                allow_none: bool = ...) -> Optional[float]: ...
 def check_float(
     value: Any,
     name: str,

@@ -9,7 +9,8 @@ subprocess per case: the peak resident memory above what the process held
 before the data existed, divided by the float32 size of the data (X and y).
 The streaming cases come from streaming.py; the default fits against the
 exact answer (R's datasets, scikit-learn's, from R and from Python) from
-defaults.py and defaults.R.
+defaults.py and defaults.R; the first call's latency in a fresh process from
+first_call.py.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import gradlm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import defaults  # noqa: E402  (benchmarks/defaults.py)
+import first_call  # noqa: E402  (benchmarks/first_call.py)
 import streaming  # noqa: E402  (benchmarks/streaming.py)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,6 +212,7 @@ def main():
     results["streaming"] = streaming.run(X, y, BATCH, args.quick, median_time)
     results["r"] = r_benchmark(n, out_dir)
     results["defaults"] = defaults.run(X, y, args.quick, median_time, normal_equations)
+    results["first_call"] = first_call.run()
     table = markdown(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     (out_dir / "results.md").write_text(table)
@@ -257,6 +260,8 @@ def markdown(res):
         lines += streaming.markdown(res["streaming"])
     if res.get("defaults"):
         lines += defaults.markdown(res["defaults"])
+    if res.get("first_call"):
+        lines += first_call.markdown(res["first_call"])
     return "\n".join(lines) + "\n"
 
 

@@ -8,10 +8,9 @@
 (10,)
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import datasets
-from .estimator import GDRegressor
 from .exceptions import ConvergenceWarning, DivergenceError, DivergenceWarning
 from .fit import fit
 from .history import EpochInfo, History
@@ -28,25 +27,28 @@ from .streaming import Stream, stream
 __version__ = "0.1.0"
 
 # Submodules reached as attributes without being imported by ``import gradlm`` (plot's matplotlib is imported only
-# when a plot is drawn).
+# when a plot is drawn), and GDRegressor, made on first use (its scikit-learn bases take a second to import).
 _LAZY = ("io", "plot")
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from . import io, plot
+    from .estimator import GDRegressor
 
 
-def __getattr__(name: str) -> "ModuleType":
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    if name == "GDRegressor":
+        from .estimator import GDRegressor
+
+        return GDRegressor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"GDRegressor"})
 
 
 __all__ = [

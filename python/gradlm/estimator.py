@@ -22,12 +22,6 @@ from .validation import as_dtype, check_device, check_int, check_X, check_X_y_vi
 if TYPE_CHECKING:
     from .history import History
 
-try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
-    from sklearn.base import BaseEstimator, RegressorMixin
-
-    _BASES: tuple = (RegressorMixin, BaseEstimator)
-except ImportError:  # pragma: no cover - exercised only without scikit-learn
-    _BASES = (object,)
 
 
 def _owns(tensor: torch.Tensor, source: Any) -> bool:
@@ -52,8 +46,13 @@ def _project_out(model: LinearModel, null_space: torch.Tensor) -> None:
         model.bias.copy_(theta[:, -1])
 
 
-class GDRegressor(*_BASES):  # type: ignore[misc]  # (bases chosen at import: mypy takes no starred bases)
+class Regressor:
     """Linear regression fitted by gradient descent, with scikit-learn conventions.
+
+    ``gradlm.GDRegressor`` is this class with scikit-learn's ``RegressorMixin``
+    and ``BaseEstimator`` as bases (for pipelines, ``clone`` and
+    cross-validation); R's ``gd_lm`` uses this one, which does not import
+    scikit-learn (about a second of a first call).
 
     Parameters
     ----------
@@ -107,7 +106,7 @@ class GDRegressor(*_BASES):  # type: ignore[misc]  # (bases chosen at import: my
     --------
     >>> import gradlm
     >>> X, y = gradlm.datasets.crops()
-    >>> est = GDRegressor(seed=0).fit(X, y)
+    >>> est = gradlm.GDRegressor(seed=0).fit(X, y)
     >>> est.coef_.shape, est.intercept_.shape, est.converged_
     ((2, 3), (2,), True)
     >>> round(est.score(X, y), 3)
@@ -382,3 +381,26 @@ class GDRegressor(*_BASES):  # type: ignore[misc]  # (bases chosen at import: my
         ss_res = ((y - pred) ** 2).sum(axis=0)
         ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
         return float(r_squared(ss_res, ss_tot).mean())
+
+
+def _with_sklearn_bases() -> type:
+    """GDRegressor: :class:`Regressor` with scikit-learn's bases when scikit-learn is installed."""
+    try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
+        from sklearn.base import BaseEstimator, RegressorMixin
+
+        bases: tuple = (Regressor, RegressorMixin, BaseEstimator)  # Regressor first: its get_params, score, repr
+    except ImportError:  # pragma: no cover - exercised only without scikit-learn
+        bases = (Regressor,)
+    return type("GDRegressor", bases, {"__module__": __name__, "__qualname__": "GDRegressor",
+                                       "__doc__": Regressor.__doc__})
+
+
+if TYPE_CHECKING:
+    GDRegressor = Regressor
+else:
+    def __getattr__(name: str) -> Any:
+        # GDRegressor is made on first use, so that importing gradlm does not import scikit-learn.
+        if name == "GDRegressor":
+            cls = globals()["GDRegressor"] = _with_sklearn_bases()
+            return cls
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
-from .estimator import GDRegressor
+from .estimator import Regressor
 from .exceptions import ConvergenceWarning, DivergenceWarning
 from .history import History
 from .interrupts import python_handles_interrupts
@@ -116,7 +116,7 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         X = X[:, keep[0] : keep[-1] + 1] if keep == list(range(keep[0], keep[-1] + 1)) else X[:, keep]
     X64, y64 = (t.to(torch.float64) for t in check_X_y_view(X, y))  # no copy of R's float64 data
     stats = SufficientStatistics(X64, y64)
-    est = GDRegressor(**params).fit(X64, y64, validation=validation, statistics=stats)
+    est = Regressor(**params).fit(X64, y64, validation=validation, statistics=stats)
     exact = est.lstsq_
     coef = np.atleast_2d(est.coef_)
     intercept = np.atleast_1d(est.intercept_)

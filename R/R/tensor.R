@@ -19,6 +19,7 @@ ops_table <- c(
 )
 
 is_tensor <- function(x) inherits(x, "torch.Tensor")
+is_bool_tensor <- function(x) is_tensor(x) && identical(reticulate::py_str(x$dtype), "torch.bool")
 
 # An R value as an operand of a torch operation with the tensor `like`.
 # - One number or logical (length 1, no dim) is a Python scalar: float, int or
@@ -324,7 +325,7 @@ index_positions <- function(i, size, k) {
   if (is.null(i)) return(NULL)
   where <- sprintf("dimension %d (of size %d)", k, size)
   if (is_tensor(i)) {
-    if (!identical(reticulate::py_str(i$dtype), "torch.bool")) {
+    if (!is_bool_tensor(i)) {
       stop(sprintf(
         "the index for %s is a tensor of %s; a tensor index must be boolean. torch counts from 0 and R from 1: pass R numbers (as.numeric(i) + 1) or use x$index_select().",
         where, reticulate::py_str(i$dtype)
@@ -361,7 +362,7 @@ index_positions <- function(i, size, k) {
 whole_mask <- function(index, shape, x) {
   if (length(index) != 1L || length(shape) < 2L) return(NULL)
   i <- index[[1]]
-  if (is_tensor(i) && identical(reticulate::py_str(i$dtype), "torch.bool") && identical(dim(i), shape)) return(i)
+  if (is_bool_tensor(i) && identical(dim(i), shape)) return(i)
   if (is.logical(i) && identical(as.integer(dim(i)), shape)) {
     if (anyNA(i)) stop("the logical index contains NA.", call. = FALSE)
     return(tensor(i, device = x$device))
@@ -379,6 +380,9 @@ index_specs <- function(index, shape) {
 }
 
 is_range <- function(pos) length(pos) == 0L || all(diff(pos) == 1L)
+
+# x along dimension d (0-based) at the consecutive positions `pos`, as a view.
+narrow_to <- function(x, d, pos) x$narrow(d, if (length(pos)) pos[1] else 0L, length(pos))
 
 index_tensor <- function(pos, x) x$new_tensor(as.list(pos), dtype = torch$int64)
 
@@ -399,7 +403,7 @@ index_tensor <- function(pos, x) x$new_tensor(as.list(pos), dtype = torch$int64)
       x <- if (s$one && drop) {
         x$select(d, s$pos)
       } else if (is_range(s$pos)) {
-        x$narrow(d, if (length(s$pos)) s$pos[1] else 0L, length(s$pos))
+        narrow_to(x, d, s$pos)
       } else {
         x$index_select(d, index_tensor(s$pos, x))
       }
@@ -440,7 +444,7 @@ index_tensor <- function(pos, x) x$new_tensor(as.list(pos), dtype = torch$int64)
     for (k in rev(seq_along(specs))) {
       s <- specs[[k]]
       if (is.null(s) || k %in% picked) next
-      block <- if (s$one) block$select(k - 1L, s$pos) else block$narrow(k - 1L, if (length(s$pos)) s$pos[1] else 0L, length(s$pos))
+      block <- if (s$one) block$select(k - 1L, s$pos) else narrow_to(block, k - 1L, s$pos)
     }
     scalar <- !inherits(value, "python.builtin.object") && length(value) == 1L && is.null(dim(value))
     value <- as_operand(value, block)

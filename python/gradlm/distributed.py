@@ -29,6 +29,12 @@ passes the signal on); each keeps its whole-epoch parameters, but processes
 interrupted at different steps can leave one waiting in a collective until
 torchrun stops it: rerun rather than rely on an interrupted distributed fit.
 
+A worker script ends with :func:`shutdown`. Even then, gloo's threads can
+abort the interpreter's finalization now and then ("terminate called without
+an active exception", about one run in 30), which torchrun reports as a
+failed run: a script whose results are written can end with
+``os._exit(0)`` after ``shutdown()``, as the CLI's workers do.
+
 Every process ends with the same parameters and History; by convention rank
 0 alone writes (``is_main_process()``): the CLI prints and saves only there.
 The backend is gloo on the CPU and nccl for CUDA models.

@@ -51,7 +51,18 @@ def batch_loss_and_grads(X: torch.Tensor, y: torch.Tensor, weight: torch.Tensor,
 class SufficientStatistics:
     """The full-batch MSE problem reduced to float64 moments of ``(X, y)``.
 
-    ``origin`` is None, or for :meth:`standardized` statistics
+    With ``sample_weight`` (``w_i >= 0``), the moments are weighted: the means
+    are ``sum(w x) / sum(w)``, ``G = sum w (x - mx)(x - mx)'`` and so on, and
+    ``n`` is the total weight, so that every formula below (the loss is then
+    ``sum(w r^2) / (sum(w) k)``, scikit-learn's weighted MSE) and every
+    solution from them is weighted least squares. ``rows`` counts the rows of
+    nonzero weight (all rows without weights): the observations inference
+    counts, as ``lm()`` does; ``sum_log_weight`` is ``sum(log w)`` over them
+    (for the log-likelihood).
+
+    ``centered`` is False for the moments about the origin
+    (:meth:`about_origin`: a model without intercept). ``origin`` is None, or
+    for :meth:`standardized` statistics
     ``(original statistics, center, scale, y_center, y_scale)``.
 
     >>> X = torch.tensor([[1.0], [2.0], [4.0]]); y = 2 * X + 1
@@ -63,19 +74,29 @@ class SufficientStatistics:
 
     origin: Optional[tuple] = None
     _curvature: Optional[Curvature] = None  # (gradlm.stability.Curvature.of caches it here)
+    # what besides the tensors makes the statistics (merged, copied and sent between processes)
+    SCALARS = ("n", "k", "rows", "sum_log_weight", "weighted", "centered")
 
-    def __init__(self, X: torch.Tensor, y: Optional[torch.Tensor], chunk_rows: int = CHUNK_ROWS) -> None:
+    def __init__(self, X: torch.Tensor, y: Optional[torch.Tensor], chunk_rows: int = CHUNK_ROWS,
+                 sample_weight: Optional[torch.Tensor] = None) -> None:
         if y is None:  # the moments of X alone (as for the learning-rate bound)
             y = X[:, :0]
         n, d = X.shape
         k = y.shape[1]
         f64: dict[str, Any] = {"dtype": torch.float64, "device": X.device}
+        w = None if sample_weight is None else sample_weight.to(**f64).reshape(-1)
         sx = torch.zeros(d, **f64)
         sy = torch.zeros(k, **f64)
         for start in range(0, n, chunk_rows):
-            sx += X[start : start + chunk_rows].sum(dim=0, dtype=torch.float64)
-            sy += y[start : start + chunk_rows].sum(dim=0, dtype=torch.float64)
-        self.mx, self.my = sx / n, sy / n
+            if w is None:
+                sx += X[start : start + chunk_rows].sum(dim=0, dtype=torch.float64)
+                sy += y[start : start + chunk_rows].sum(dim=0, dtype=torch.float64)
+            else:
+                wc = w[start : start + chunk_rows]
+                sx += wc @ X[start : start + chunk_rows].to(torch.float64)
+                sy += wc @ y[start : start + chunk_rows].to(torch.float64)
+        total: Any = n if w is None else float(w.sum())
+        self.mx, self.my = sx / total, sy / total
         self.G = torch.zeros(d, d, **f64)
         self.C = torch.zeros(d, k, **f64)
         self.yy = torch.zeros(k, **f64)
@@ -87,10 +108,18 @@ class SufficientStatistics:
             rows = min(chunk_rows, n - start)
             xc = xbuf[:rows].copy_(X[start : start + rows]).sub_(self.mx)
             yc = ybuf[:rows].copy_(y[start : start + rows]).sub_(self.my)
+            if w is not None:  # rows times sqrt(w): the products below are then the weighted sums
+                root = w[start : start + rows].sqrt()[:, None]
+                xc.mul_(root)
+                yc.mul_(root)
             self.G.addmm_(xc.T, xc)
             self.C.addmm_(xc.T, yc)
             self.yy += (yc * yc).sum(dim=0)
-        self.n, self.k = n, k
+        self.n, self.k = total, k
+        self.weighted = w is not None
+        self.rows = n if w is None else int((w > 0).sum())
+        self.sum_log_weight = 0.0 if w is None else float(w[w > 0].log().sum())
+        self.centered = True
         self.origin = None
         if not (torch.isfinite(self.G).all() and torch.isfinite(self.C).all() and torch.isfinite(self.yy).all()):
             raise ValueError(
@@ -110,7 +139,8 @@ class SufficientStatistics:
 
     @classmethod
     def from_chunks(cls, chunks) -> "SufficientStatistics":
-        """The statistics of the rows of all ``(X, y)`` chunks together, one chunk in memory at a time.
+        """The statistics of the rows of all ``(X, y)`` (or ``(X, y, w)``) chunks together, one chunk in memory
+        at a time.
 
         Each chunk's centred moments are merged into the running ones
         (:meth:`merge`), so the result equals the statistics of the stacked
@@ -123,10 +153,12 @@ class SufficientStatistics:
         (True, True)
         """
         total = None
-        for X, y in chunks:
-            if X.shape[0] == 0:
+        for chunk in chunks:  # (X, y), or (X, y, sample_weight or None)
+            X, y = chunk[0], chunk[1]
+            w = chunk[2] if len(chunk) > 2 else None
+            if X.shape[0] == 0 or (w is not None and not bool((w > 0).any())):  # (rows of weight 0 count for nothing)
                 continue
-            part = cls(X, y)
+            part = cls(X, y, sample_weight=w)
             total = part if total is None else total.merge(part)
         if total is None:
             raise ValueError("the data have 0 rows; pass at least one row of data.")
@@ -143,6 +175,8 @@ class SufficientStatistics:
                 f"cannot merge statistics of {self.G.shape[0]} feature(s) and {self.k} output(s) with "
                 f"{other.G.shape[0]} and {other.k}; the chunks must have the same columns."
             )
+        if not (self.centered and other.centered):
+            raise ValueError("statistics about the origin (about_origin()) cannot be merged; merge, then take them.")
         out = object.__new__(SufficientStatistics)
         n = self.n + other.n
         dx = other.mx.to(self.mx) - self.mx
@@ -154,7 +188,43 @@ class SufficientStatistics:
         out.C = self.C + other.C.to(self.C) + w * torch.outer(dx, dy)
         out.yy = self.yy + other.yy.to(self.yy) + w * dy * dy
         out.n, out.k = n, self.k
+        out.rows = self.rows + other.rows
+        out.sum_log_weight = self.sum_log_weight + other.sum_log_weight
+        out.weighted = self.weighted or other.weighted
+        out.centered = True
         out.origin = None
+        return out
+
+    def about_origin(self) -> "SufficientStatistics":
+        """The moments about 0 instead of the means: the statistics of a model without intercept.
+
+        ``G + n mx mx'`` etc., with zero means: every formula of this class
+        then holds with the bias fixed at 0 (its gradient stays 0), the
+        least-squares solution is that of ``y = X W'``, and R² is measured
+        from 0, as ``lm()`` does for a model without intercept.
+
+        >>> X = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+        >>> s = SufficientStatistics(X, 3 * X).about_origin()
+        >>> s.G.tolist(), s.C.tolist(), s.mx.tolist(), s.centered
+        ([[5.0]], [[15.0]], [0.0], False)
+        """
+        if self.origin is not None:
+            raise ValueError("take about_origin() of the original statistics, then standardize them.")
+        if not self.centered:
+            return self
+        out = self._copy()
+        out.G = self.G + self.n * torch.outer(self.mx, self.mx)
+        out.C = self.C + self.n * torch.outer(self.mx, self.my)
+        out.yy = self.yy + self.n * self.my * self.my
+        out.mx, out.my = torch.zeros_like(self.mx), torch.zeros_like(self.my)
+        out.centered = False
+        return out
+
+    def _copy(self) -> "SufficientStatistics":
+        out = object.__new__(SufficientStatistics)
+        for key in ("mx", "my", "G", "C", "yy") + self.SCALARS:
+            setattr(out, key, getattr(self, key))
+        out.origin = self.origin
         return out
 
     def standardized(self, center: torch.Tensor, scale: torch.Tensor, y_center: Optional[torch.Tensor] = None,
@@ -166,13 +236,12 @@ class SufficientStatistics:
         >>> s.mx.tolist(), s.G.tolist()
         ([0.0], [[2.0]])
         """
-        out = object.__new__(SufficientStatistics)
+        out = self._copy()
         center = center.to(self.G)
         scale = scale.to(self.G)
         out.mx = (self.mx - center) / scale
         out.G = self.G / torch.outer(scale, scale)
         out.C = self.C / scale[:, None]
-        out.my, out.yy, out.n, out.k = self.my, self.yy, self.n, self.k
         # how they were made: the certified distance is measured on the original scale (gradlm.report)
         if y_scale is None:
             out.origin = (self, center, scale, torch.zeros_like(self.my), torch.ones_like(self.my))
@@ -190,10 +259,9 @@ class SufficientStatistics:
         modified in place)."""
         if self.G.device == torch.device(device):
             return self
-        out = object.__new__(SufficientStatistics)
+        out = self._copy()
         for key in ("mx", "my", "G", "C", "yy"):
             setattr(out, key, getattr(self, key).to(device))
-        out.n, out.k = self.n, self.k
         if self.origin is not None:
             out.origin = (self.origin[0].to(device),) + tuple(t.to(device) for t in self.origin[1:])
         return out

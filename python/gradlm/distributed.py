@@ -105,7 +105,7 @@ def merge_statistics(local: Any) -> SufficientStatistics:
     payload = None
     if local is not None:
         payload = {k: getattr(local, k).cpu() for k in ("mx", "my", "G", "C", "yy")}
-        payload.update(n=local.n, k=local.k)
+        payload.update({key: getattr(local, key) for key in SufficientStatistics.SCALARS})
     gathered = [None] * dist.get_world_size()
     dist.all_gather_object(gathered, payload)
     total = None
@@ -115,6 +115,7 @@ def merge_statistics(local: Any) -> SufficientStatistics:
         stats = object.__new__(SufficientStatistics)
         for key, value in part.items():
             setattr(stats, key, value)
+        stats.origin = None
         total = stats if total is None else total.merge(stats)
     if total is None:
         raise ValueError("the data have 0 rows in every process; pass at least one row of data.")

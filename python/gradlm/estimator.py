@@ -10,8 +10,10 @@ import torch
 
 from . import distributed
 from .analytic import SufficientStatistics
+from .design import as_weight
 from .fit import fit
-from .lstsq import lstsq, optimality_gap
+from .inference import Inference
+from .lstsq import optimality_gap, solve
 from .model import LinearModel
 from .plan import uses_moments
 from .report import default_tol, r_squared
@@ -72,7 +74,12 @@ class Regressor:
         deviation 1 (in float64, from the moments): far better conditioned,
         and free of the data's scale; ``coef_`` and ``intercept_`` are
         reported on the original scale all the same. ``False`` trains on the
-        data as they are.
+        data as they are. (Without intercept: scaled to root mean square 1,
+        not centred.)
+    fit_intercept : bool, default True
+        False fits ``y = X W'`` through the origin (``intercept_`` 0), as R's
+        ``y ~ x - 1``; R² is then measured from 0, as ``lm()`` does. Trains
+        full batch (on the moments).
     seed : int, optional
         Seeds the initial parameters and the batch order; the global torch RNG
         is left as it was. None uses the global RNG.
@@ -101,6 +108,10 @@ class Regressor:
     target_names_ : list of str, when ``y`` had column names
     x_mean_, x_scale_ : ndarray (n_features,), the standardization (zeros and ones without it)
     y_mean_, y_scale_ : ndarray (n_targets,), the same for the targets
+    inference_ : Inference, or None for streamed data
+        ``lm()``'s inference at ``coef_`` and ``intercept_`` (standard errors,
+        t and p values, R², F, intervals, log-likelihood; see
+        :class:`gradlm.inference.Inference`); :meth:`summary` prints it.
 
     Examples
     --------
@@ -135,6 +146,7 @@ class Regressor:
         fast: Optional[bool] = None,
         on_divergence: str = "raise",
         distributed: bool = False,
+        fit_intercept: bool = True,
     ) -> None:
         self.epochs = epochs
         self.lr = lr
@@ -155,6 +167,7 @@ class Regressor:
         self.fast = fast
         self.on_divergence = on_divergence
         self.distributed = distributed
+        self.fit_intercept = fit_intercept
 
     @classmethod
     def _param_names(cls) -> list:
@@ -178,9 +191,15 @@ class Regressor:
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
         return f"GDRegressor({', '.join(changed)})"
 
-    def fit(self, X: Any, y: Any, validation: Optional[tuple] = None,
-            statistics: Optional[SufficientStatistics] = None) -> "GDRegressor":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, validation: Optional[tuple] = None,
+            statistics: Optional[SufficientStatistics] = None, rss: Any = None) -> "GDRegressor":
         """Fit the model; ``validation=(X_val, y_val)`` is passed on to :func:`gradlm.fit`.
+
+        ``sample_weight`` (n,), >= 0: weighted least squares (the loss is
+        ``sum(w r^2) / sum(w)``; the inference takes them as ``lm()``'s
+        precision weights); trains full batch, on the moments. ``rss``: the
+        residual sums of squares of the fitted coefficients when the caller
+        computes them from the rows (more exact than from the moments).
 
         One pass over the data gathers their float64 moments (without copying
         ``X``; ``statistics`` reuses moments already taken). They give the
@@ -196,6 +215,8 @@ class Regressor:
         if source is not None:
             if y is not None:
                 raise ValueError("with a Stream as X, pass y=None: the stream holds the targets.")
+            if sample_weight is not None:
+                raise ValueError("with a Stream as X, name its weight column instead: stream(..., weight='w').")
             names, target_names, y_1d = source.feature_names, source.target_names, False
             # this process's part, for the moments; fit() shards the stream it is given itself
             shard = source.shard(*distributed.setup(self.device)) if self.distributed else source
@@ -206,15 +227,21 @@ class Regressor:
             y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
             X, y = check_X_y_view(X, y)  # read in place; converted below only if training needs the rows
             n, data_dtype = X.shape[0], X.dtype
+        weights = None if source is not None else as_weight(sample_weight, n)
         # An estimator has no tutorial digits to reproduce: full batch runs on the moments unless fast=False.
         # (Moments passed in only spare a pass: they decide nothing, so R and Python train alike.)
         on_moments = uses_moments(batch_size=self.batch_size, fast=True if self.fast is None else self.fast, n=n,
                                   lr=self.lr, streamed=source is not None, distributed=self.distributed)
+        weighted = weights is not None or (source is not None and source.weight_name is not None)
+        if not on_moments and (weighted or not self.fit_intercept):
+            raise ValueError(
+                f"{'sample_weight' if weighted else 'fit_intercept=False'} trains full batch on the "
+                "data's moments: leave batch_size=None and fast unset (mini-batches do not support it yet).")
         # On the moments the rows are never converted: float64 parameters cost nothing.
         dtype = as_dtype(self.dtype) if self.dtype is not None else (torch.float64 if on_moments else data_dtype)
         stats = statistics
         if stats is None and (on_moments or self.standardize or source is None):
-            stats = self._statistics(shard if source is not None else (X, y))
+            stats = self._statistics(shard if source is not None else (X, y), weights)
         if stats is not None:
             n_features, n_targets = stats.G.shape[0], stats.C.shape[1]
         else:
@@ -243,6 +270,9 @@ class Regressor:
             if self.seed is not None:
                 torch.manual_seed(self.seed)
             model = LinearModel(n_features, n_targets, init=self.init, dtype=dtype, device=self.device)
+            if not self.fit_intercept:  # the bias starts at 0, and its gradient on the moments about 0 is 0
+                with torch.no_grad():
+                    model.bias.zero_()
         tol = self.tol
         if trained_stats is not None:
             curvature = Curvature.of(trained_stats)
@@ -293,25 +323,45 @@ class Regressor:
         self.coef_ = coef[0] if self._y_1d else coef
         self.intercept_ = float(intercept[0]) if self._y_1d else intercept
         # The report on the original scale; the verdict is the one certified in training.
-        self.report_ = self.lstsq_ = None
+        self.report_ = self.lstsq_ = self.inference_ = None
         if stats is not None:
             in_memory = source is None and not self.distributed
-            self.lstsq_ = lstsq(X if in_memory else None, y if in_memory else None, statistics=stats)
+            self.lstsq_, design, _ = solve(X if in_memory else None, y if in_memory else None, statistics=stats,
+                                           sample_weight=weights)
             if history.report is not None:
                 self.report_ = history.report.on_scale_of(stats, coef, intercept, self.lstsq_)
+            self.inference_ = Inference(design, stats, coef, intercept, rss=rss,
+                                        converged=self.report_ is not None and self.report_.converged)
         self.converged_ = bool(self.report_ is not None and self.report_.converged)
         return self
 
-    def _statistics(self, data: Any) -> Optional[SufficientStatistics]:
+    def _statistics(self, data: Any, weights: Optional[torch.Tensor] = None) -> Optional[SufficientStatistics]:
         """The training data's moments: one pass over ``data`` (a Stream or an (X, y) pair), merged over the
-        processes when distributed."""
+        processes when distributed; about the origin without intercept."""
         if isinstance(data, Stream):
             local = data.statistics() if data.units else None
             if local is None and not self.distributed:  # (distributed: another process may hold rows)
                 raise ValueError(f"{data.description} has 0 rows; pass data with at least one row.")
         else:
-            local = SufficientStatistics(*data)
-        return distributed.merge_statistics(local) if self.distributed else local
+            local = SufficientStatistics(data[0], data[1], sample_weight=weights)
+        stats = distributed.merge_statistics(local) if self.distributed else local
+        return stats if self.fit_intercept or stats is None else stats.about_origin()
+
+    def summary(self) -> str:
+        """``lm()``'s coefficient table, residual standard error, R² and F statistic, per target
+        (from :attr:`inference_`); print it.
+
+        >>> import gradlm
+        >>> X, y = gradlm.datasets.crops()
+        >>> est = gradlm.GDRegressor(seed=0).fit(X, y[:, 0])
+        >>> "Residual standard error" in est.summary()
+        True
+        """
+        self._check_fitted()
+        if self.inference_ is None:
+            raise ValueError("this fit has no inference (a model read from a file).")
+        names = getattr(self, "feature_names_in_", None)
+        return self.inference_.summary(None if names is None else list(names), self.target_names_)
 
     def _standardization(self, stats: Optional[SufficientStatistics], d: int, k: int) -> tuple:
         """``(center, scale, y_center, y_scale)`` (float64): the data's means and standard deviations when
@@ -372,14 +422,18 @@ class Regressor:
         self._check_fitted()
         return optimality_gap(np.atleast_2d(self.coef_), np.atleast_1d(self.intercept_), X, y)
 
-    def score(self, X: Any, y: Any) -> float:
-        """R² of the predictions, averaged over targets (as scikit-learn's ``score``)."""
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² of the predictions, averaged over targets (as scikit-learn's ``score``; weighted with
+        ``sample_weight``)."""
         pred = self._predict(X, "scoring")
         pred = pred.reshape(pred.shape[0], -1)
         y = check_y(y, n_rows=pred.shape[0], n_outputs=pred.shape[1], dtype=torch.float64,
                     task="scoring").cpu().numpy()
-        ss_res = ((y - pred) ** 2).sum(axis=0)
-        ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+        weights = as_weight(sample_weight, y.shape[0])
+        w = np.ones(y.shape[0]) if weights is None else weights.numpy()
+        mean = (w @ y) / w.sum()
+        ss_res = w @ ((y - pred) ** 2)
+        ss_tot = w @ ((y - mean) ** 2)
         return float(r_squared(ss_res, ss_tot).mean())
 
 

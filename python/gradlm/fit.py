@@ -64,6 +64,7 @@ def fit(
     on_divergence: str = "raise",
     distributed: bool = False,
     statistics: Any = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent on the MSE; return the History.
 
@@ -159,6 +160,10 @@ def fit(
         (under torchrun; see :mod:`gradlm.distributed`): a Stream is sharded
         by unit, arrays are this process's shard. Needs the closed-form
         gradients (a LinearModel, ``update="optimizer"``, ``fast`` not False).
+    sample_weight : array-like (n,), optional
+        Weights ``>= 0`` of in-memory rows: weighted least squares, the loss
+        ``sum(w r^2) / (sum(w) k)``. Trains full batch on the weighted moments
+        (a LinearModel, no ``batch_size``).
 
     Interrupting (Ctrl-C, or an interrupt in R) returns the History so far,
     ``stop_reason="interrupted"``, with the model at the end of the last
@@ -192,7 +197,7 @@ def fit(
     plan = make_plan(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                      optimizer=optimizer, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
                      update=update, seed=seed, tol=tol, patience=patience, fast=fast, on_divergence=on_divergence,
-                     distributed=distributed, statistics=statistics)
+                     distributed=distributed, statistics=statistics, sample_weight=sample_weight)
     weight, bias = model.weight, model.bias
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:

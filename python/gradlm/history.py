@@ -98,6 +98,20 @@ class History:
 
         return optimality_gap(self.weight, self.bias, X, y)
 
+    def inference(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """``lm()``'s inference at the final parameters, on the data they were trained on (arrays, a Stream
+        or SufficientStatistics; see :func:`gradlm.inference.infer`), flagged with this run's verdict.
+
+        >>> import gradlm
+        >>> X, y = gradlm.datasets.crops()
+        >>> h = gradlm.fit(gradlm.LinearModel(3, 2), X, y)
+        >>> h.inference(X, y).bse.shape
+        (2, 4)
+        """
+        from .inference import infer
+
+        return infer(self.weight, self.bias, X, y, sample_weight=sample_weight, converged=self.converged)
+
     def to_dict(self) -> dict:
         """Plain Python lists and numbers, ready for JSON.
 

@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Optional
 
 import numpy as np
-import torch
 
 from .analytic import SufficientStatistics
+from .design import ScaledDesign, as_weight
 from .loss import loss_at
 from .validation import check_X_y_view
-
-# Above this condition number of the (Jacobi-scaled) normal equations, the
-# solution comes from an SVD of the data instead: normal equations lose about
-# log10(condition) of float64's 16 digits.
-MAX_CONDITION = 1e6
 
 
 class LeastSquares(NamedTuple):
@@ -24,17 +19,20 @@ class LeastSquares(NamedTuple):
     bias: np.ndarray
 
 
-def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> LeastSquares:
-    """Least-squares ``weight`` (out, in) and ``bias`` (out) minimising the MSE, in float64.
+def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None, *, sample_weight: Any = None,
+          fit_intercept: bool = True) -> LeastSquares:
+    """Least-squares ``weight`` (out, in) and ``bias`` (out) minimising the (weighted) MSE, in float64.
 
     One pass over the data gathers the centred float64 moments
     (:class:`~gradlm.analytic.SufficientStatistics`, without a float64 copy of
-    float64 input); the normal equations, scaled to unit diagonal, are solved
-    when well conditioned, else an SVD of the centred data gives the solution
-    (for a rank-deficient ``X``, the minimum-norm one, as
-    ``numpy.linalg.lstsq`` gives). ``statistics`` reuses moments already taken;
-    with ``X=None, y=None`` (data streamed from disk) an ill-conditioned problem
-    is solved from the moments alone.
+    float64 input); the problem is solved on column-scaled data
+    (:class:`~gradlm.design.ScaledDesign`): from the moments when they are
+    well conditioned, else from an SVD of the rows, as accurate as ``lm()``'s
+    QR. A rank-deficient ``X`` gets the minimum-norm solution on the scaled
+    problem. ``statistics`` reuses moments already taken (then weights and
+    intercept are theirs); with ``X=None, y=None`` (data streamed from disk)
+    the moments alone give the solution. ``sample_weight``: weighted least
+    squares; ``fit_intercept=False``: a model through the origin (bias 0).
 
     >>> import gradlm
     >>> X, y = gradlm.datasets.crops()
@@ -42,33 +40,28 @@ def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None) -> 
     >>> weight.shape, bias.shape
     ((2, 3), (2,))
     """
+    return solve(X, y, statistics, sample_weight=sample_weight, fit_intercept=fit_intercept)[0]
+
+
+def solve(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None, *, sample_weight: Any = None,
+          fit_intercept: bool = True) -> tuple:
+    """``(LeastSquares, ScaledDesign, statistics)``: :func:`lstsq` with the factored design it rests on."""
+    checked: Optional[tuple] = None
+
+    def rows() -> tuple:  # (checked once, and only when needed: with moments given, rarely)
+        nonlocal checked
+        if checked is None:
+            Xv, yv = check_X_y_view(X, y)
+            checked = (Xv, yv, as_weight(sample_weight, Xv.shape[0]))
+        return checked
+
     if statistics is None:
-        X, y = check_X_y_view(X, y)
-    stats = statistics if statistics is not None else SufficientStatistics(X, y)
-    scale = stats.G.diagonal().sqrt()
-    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-    G = stats.G / torch.outer(scale, scale)
-    eig = torch.linalg.eigvalsh(G)
-    if eig[0] > 0 and eig[-1] / eig[0] < MAX_CONDITION:
-        coef = torch.linalg.solve(G, stats.C / scale[:, None]) / scale[:, None]  # (in, out)
-    else:
-        if statistics is not None and X is None:
-            # moments only (data streamed from disk): the minimum-norm solution of the scaled normal equations
-            rcond = torch.finfo(torch.float64).eps * G.shape[0] * 1e3
-            coef = torch.linalg.lstsq(G.cpu(), (stats.C / scale[:, None]).cpu(), rcond=rcond, driver="gelsd")
-            coef = coef.solution / scale[:, None].cpu()
-        else:
-            if statistics is not None:
-                X, y = check_X_y_view(X, y)
-            Xc = X.cpu().to(torch.float64) - stats.mx.cpu()
-            yc = y.cpu().to(torch.float64) - stats.my.cpu()
-            rcond = torch.finfo(torch.float64).eps * max(Xc.shape)
-            coef = torch.linalg.lstsq(Xc, yc, rcond=rcond, driver="gelsd").solution
-    weight = coef.T.contiguous().cpu()
-    bias = stats.my.cpu() - weight @ stats.mx.cpu()
-    return LeastSquares(weight.numpy(), bias.numpy())
-
-
+        Xv, yv, w = rows()
+        statistics = SufficientStatistics(Xv, yv, sample_weight=w)
+        if not fit_intercept:
+            statistics = statistics.about_origin()
+    design = ScaledDesign(statistics, rows if X is not None else None)
+    return LeastSquares(design.weight.numpy(), design.bias.numpy()), design, statistics
 
 
 def optimality_gap(weight: Any, bias: Any, X: Any, y: Any) -> float:

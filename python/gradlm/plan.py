@@ -28,6 +28,7 @@ import torch
 
 from .analytic import SufficientStatistics
 from .distributed import all_reduce_sum, merge_statistics, setup
+from .design import as_weight
 from .lstsq import lstsq
 from .model import LinearModel
 from .report import CoefficientDistance, coefficient_units, default_tol
@@ -101,6 +102,7 @@ class Plan:
     _curvature: Optional[Curvature] = None
     _optimum: Any = None
     _merge: bool = False
+    sample_weight: Optional[torch.Tensor] = None
 
     @property
     def statistics(self) -> Optional[SufficientStatistics]:
@@ -139,9 +141,10 @@ class Plan:
     def optimum(self) -> Any:
         """The least-squares ``(weight, bias)`` of the training data (float64 NumPy; from :func:`gradlm.lstsq`)."""
         if self._optimum is None and self.statistics is not None:
-            in_memory = self.X is not None and not isinstance(self.X, SufficientStatistics) and not self._merge
+            in_memory = (self.X is not None and self.source is None and not isinstance(self.X, SufficientStatistics)
+                         and not self._merge)
             self._optimum = tuple(lstsq(self.X if in_memory else None, self.y if in_memory else None,
-                                        statistics=self.statistics))
+                                        statistics=self.statistics, sample_weight=self.sample_weight))
         return self._optimum
 
     def distance(self, device: Any = None) -> Optional[CoefficientDistance]:
@@ -168,7 +171,7 @@ class Plan:
 def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: Any, shuffle: bool,
               optimizer: Any, momentum: Any, nesterov: bool, weight_decay: Any, update: str, seed: Any,
               tol: Any, patience: Any, fast: Optional[bool], on_divergence: str, distributed: bool,
-              statistics: Optional[SufficientStatistics] = None) -> Plan:
+              statistics: Optional[SufficientStatistics] = None, sample_weight: Any = None) -> Plan:
     """Check ``fit``'s arguments together and settle the run (see the module's docstring)."""
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "weight") or not hasattr(model, "bias"):
         raise TypeError(f"model must be a gradlm.LinearModel; got {type(model).__name__}.")
@@ -220,6 +223,9 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
         if source.n_features != n_in or source.n_outputs != n_out:
             raise ValueError(f"the stream has {source.n_features} feature(s) and {source.n_outputs} output(s); "
                              f"the model is gradlm.LinearModel({n_in}, {n_out}).")
+        if source.weight_name is not None and batch_size is not None:
+            raise ValueError(f"the stream's weight column {source.weight_name!r} trains full batch on the weighted "
+                             "moments: leave batch_size unset (mini-batches do not support weights yet).")
         if distributed:
             source = source.shard(rank, world)
         if batch_size is None:
@@ -231,7 +237,7 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
             stats = merge_statistics(local) if distributed else local
             if stats is None:
                 raise ValueError(f"{source.description} has 0 rows; pass data with at least one row.")
-            n = stats.n
+            n = stats.rows
         else:
             n = source.n
     elif stats is not None:
@@ -242,22 +248,33 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
             raise ValueError(f"the statistics are of {stats.G.shape[0]} feature(s) and {stats.C.shape[1]} "
                              f"output(s); the model needs a gradlm.LinearModel({n_in}, {n_out}) with its own "
                              "forward.")
-        n = stats.n
+        n = stats.rows
     else:
         X, y = check_X_y(X, y, n_features=n_in, n_outputs=n_out, **like)
         n = X.shape[0]
         merge = distributed
         if statistics is not None:  # the moments of these arrays, taken already (merged, when distributed)
-            if (not distributed and statistics.n != n) or statistics.G.shape[0] != n_in:
-                raise ValueError(f"statistics are of {statistics.n} rows and {statistics.G.shape[0]} feature(s); "
+            if (not distributed and statistics.rows != n) or statistics.G.shape[0] != n_in:
+                raise ValueError(f"statistics are of {statistics.rows} rows and {statistics.G.shape[0]} feature(s); "
                                  f"X has {n} and {n_in}: pass the moments of these X and y.")
             stats, merge = statistics, False
         elif distributed and batch_size is None:
             stats = merge_statistics(SufficientStatistics(X, y))
-            n = stats.n
+            n = stats.rows
 
+    weights = None
+    if sample_weight is not None:
+        if X is None or stats is not None or source is not None or statistics is not None:
+            raise ValueError("sample_weight goes with in-memory X and y (moments and streams carry no weights); "
+                             "take weighted moments with SufficientStatistics(X, y, sample_weight=w) instead.")
+        if not linear or batch_size is not None or fast is False or distributed:
+            raise ValueError("sample_weight trains full batch on the data's moments: pass a gradlm.LinearModel, "
+                             "leave batch_size, update and fast unset, without distributed=True.")
+        weights = as_weight(sample_weight, n)
+        stats = SufficientStatistics(X, y, sample_weight=weights)
     on_moments = linear and uses_moments(batch_size=batch_size, fast=fast, n=n, lr=lr,
-                                         statistics_given=stats is not None and statistics is None,
+                                         statistics_given=stats is not None and statistics is None
+                                         or weights is not None,
                                          streamed=source is not None,
                                          distributed=distributed)
     if on_moments:
@@ -274,7 +291,7 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
 
     plan = Plan(engine=engine, lr=None, momentum=0.0, epochs=0, tol=None, warn_unconverged=False,
                 on_divergence=on_divergence, stable=None, n=n, X=X, y=y, source=source, rank=rank, world=world,
-                _stats=stats, _merge=merge)
+                _stats=stats, _merge=merge, sample_weight=weights)
     name = "manual" if update == "manual" else (type(optimizer).__name__ if instance else optimizer)
     plain_sgd = name in ("sgd", "manual") and not nesterov and not weight_decay
     full_batch = batch_size is None

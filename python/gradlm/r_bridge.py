@@ -17,11 +17,13 @@ import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
+from .design import as_weight
 from .estimator import Regressor
 from .exceptions import ConvergenceWarning, DivergenceWarning
 from .history import History
+from .inference import Inference, compare_nested, confint, sequential_anova  # noqa: F401 (R calls the last two)
 from .interrupts import python_handles_interrupts
-from .validation import check_X, check_X_y_view
+from .validation import check_X, check_X_y_view, check_y
 
 
 def with_warnings(function):
@@ -92,11 +94,18 @@ def history_dict(history: History) -> dict:
 
 @with_warnings
 def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Optional[int] = None,
+           sample_weight: Any = None, offset: Any = None, fit_intercept: bool = True, assign: Any = None,
            **params: Any) -> dict:
     """Fit a GDRegressor and return all an R ``gd_lm`` object holds.
 
     ``X`` (n, p) is the model matrix, ``y`` (n, k); ``drop_column`` (0-based)
     is its intercept column, dropped here as a view rather than by a copy in R.
+    ``sample_weight`` are ``lm()``'s weights, ``offset`` its offset (the model
+    is ``y = offset + X W' + b``: fitted values include it), ``fit_intercept``
+    False a model without intercept; ``assign`` (R's ``attr(x, "assign")``)
+    asks for the sequential anova table. ``inference`` holds ``lm()``'s
+    inference at the fitted coefficients (:class:`gradlm.inference.Inference`),
+    its residual sums of squares taken from the rows.
     The data are read as they come from R (float64, not copied) for one pass of
     float64 moments, which give the standardization, the step, the exact
     solution and the report (see :class:`~gradlm.GDRegressor`); full-batch
@@ -115,8 +124,17 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         keep = [j for j in range(np.shape(X)[1]) if j != int(drop_column)]
         X = X[:, keep[0] : keep[-1] + 1] if keep == list(range(keep[0], keep[-1] + 1)) else X[:, keep]
     X64, y64 = (t.to(torch.float64) for t in check_X_y_view(X, y))  # no copy of R's float64 data
-    stats = SufficientStatistics(X64, y64)
-    est = Regressor(**params).fit(X64, y64, validation=validation, statistics=stats)
+    w = as_weight(sample_weight, X64.shape[0])
+    if offset is not None:
+        offset = check_y(offset, n_rows=X64.shape[0], dtype=torch.float64, name="offset")
+        if offset.shape[1] not in (1, y64.shape[1]):
+            raise ValueError(f"offset has {offset.shape[1]} columns; the response has {y64.shape[1]}.")
+        y64 = y64 - offset  # the model of y - offset, whose fitted values get the offset back
+    stats = SufficientStatistics(X64, y64, sample_weight=w)
+    if not fit_intercept:
+        stats = stats.about_origin()
+    est = Regressor(fit_intercept=fit_intercept, **params).fit(X64, y64, sample_weight=w, validation=validation,
+                                                               statistics=stats)
     exact = est.lstsq_
     coef = np.atleast_2d(est.coef_)
     intercept = np.atleast_1d(est.intercept_)
@@ -124,9 +142,17 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     # reticulate copies such an array once into R, a row-major one twice.
     fitted = torch.addmm(torch.from_numpy(intercept)[:, None], torch.from_numpy(coef), X64.T).T
     residuals = (y64.T - fitted.T).T
+    if offset is not None:
+        fitted += offset
     report, history = est.report_, est.history_
-    assert exact is not None and report is not None  # (fitted on the moments given: both are made)
+    assert exact is not None and report is not None and est.inference_ is not None  # (fitted on the moments)
     assert history is not None  # (just fitted)
+    squares = residuals * residuals
+    rss = (squares.sum(dim=0) if w is None else w @ squares).numpy()
+    inference = Inference(est.inference_.design, stats, coef, intercept, rss=rss, converged=report.converged)
+    summary = inference.to_dict()
+    if assign is not None:
+        summary["anova"] = sequential_anova(stats, assign, inference)
     return {
         "coef": coef,
         "intercept": intercept,
@@ -138,7 +164,9 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         "fitted": per_row(fitted),
         "residuals": per_row(residuals),
         "r_squared": np.asarray(report.r_squared),
-        "rank": rank(stats),
+        "rank": inference.rank,
+        "df_residual": inference.df_resid,
+        "inference": summary,
         "x_mean": est.x_mean_,
         "x_scale": est.x_scale_,
         "history": history_dict(history),
@@ -179,15 +207,20 @@ def predict_linear(weight: Any, bias: Any, X: Any) -> np.ndarray:
     return X @ weight.T + bias
 
 
-def rank(statistics: SufficientStatistics) -> int:
-    """Rank of the centred ``X`` from its moments: below its column count, least squares is not unique.
+def predict_intervals(design: dict, weight: Any, bias: Any, X: Any, interval: str = "none", level: float = 0.95,
+                      pred_weight: Any = None) -> dict:
+    """``predict.lm``'s fit, se.fit and intervals for the rows of ``X`` (without intercept column or offset),
+    from ``inference["design"]`` of :func:`fit_lm` (see :meth:`gradlm.inference.Inference.predict`)."""
+    X = check_X(X, dtype=torch.float64, task="predicting").numpy()
+    return Inference.from_design(design, weight, bias).predict(X, interval=interval, level=float(level),
+                                                               pred_weight=pred_weight)
 
-    >>> import torch
-    >>> X = torch.tensor([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]], dtype=torch.float64)
-    >>> rank(SufficientStatistics(X, X[:, :1]))
-    1
-    """
-    return int(torch.linalg.matrix_rank(statistics.G, hermitian=True, rtol=1e-10))
+
+def row_diagnostics(design: dict, X: Any, residuals: Any, sample_weight: Any = None) -> dict:
+    """Hat values, Cook's distances, standardized and studentized residuals and the leave-one-out sigma of
+    the training rows (see :meth:`gradlm.inference.Inference.influence`)."""
+    X = check_X(X, dtype=torch.float64).numpy()
+    return Inference.from_design(design).influence(X, residuals, sample_weight)
 
 
 

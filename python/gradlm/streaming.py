@@ -46,14 +46,16 @@ SHUFFLE_CHUNKS = 4
 
 
 def stream(path: Any, target: Union[str, Sequence[str], Any], features: Optional[Sequence[str]] = None, *,
-           chunk_rows: int = CHUNK_ROWS) -> "Stream":
+           weight: Optional[str] = None, chunk_rows: int = CHUNK_ROWS) -> "Stream":
     """Open data on disk for :func:`gradlm.fit` and :class:`gradlm.GDRegressor` without reading it.
 
     ``path`` is a ``.parquet`` file or a folder of them (read in name order;
     all with the same columns), with ``target`` the target column name(s) and
     ``features`` the feature columns (default: every other numeric column);
     or a ``.npy`` file of X (n, d), with ``target`` the path of a ``.npy`` of
-    y (n,) or (n, k), both opened as memory maps.
+    y (n,) or (n, k), both opened as memory maps. ``weight`` names a Parquet
+    column of row weights (``>= 0``): weighted least squares, trained full
+    batch on the weighted moments (see ``sample_weight`` of :func:`gradlm.fit`).
 
     >>> import os, tempfile, numpy as np, gradlm
     >>> folder = tempfile.mkdtemp()
@@ -72,9 +74,11 @@ def stream(path: Any, target: Union[str, Sequence[str], Any], features: Optional
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".npy":
+        if weight is not None:
+            raise ValueError("weight names a Parquet column; a .npy stream has none (write the data as Parquet).")
         return _npy_stream(p, target, chunk_rows)
     if p.is_dir() or suffix in (".parquet", ".pq"):
-        return _parquet_stream(p, target, features, chunk_rows)
+        return _parquet_stream(p, target, features, chunk_rows, weight)
     raise ValueError(f"path {str(path)!r} is neither a .parquet file, a folder of them, nor a .npy file; "
                      "CSV files are read whole by gradlm.io.read_csv.")
 
@@ -83,8 +87,11 @@ class Stream:
     """Training data on disk, as units of rows read on demand (see :mod:`gradlm.streaming`)."""
 
     def __init__(self, units: list, n_features: int, n_outputs: int, feature_names: Optional[list],
-                 target_names: Optional[list], chunk_rows: int, description: str) -> None:
-        self.units = units  # each: (reader, rows); reader(chunk_rows) yields (X, y) float64 NumPy chunks
+                 target_names: Optional[list], chunk_rows: int, description: str,
+                 weight_name: Optional[str] = None) -> None:
+        # each unit: (reader, rows); reader(chunk_rows) yields (X, y) float64 NumPy chunks, (X, y, w) with weights
+        self.units = units
+        self.weight_name = weight_name
         self.first_rows = [int(r) for r in np.cumsum([0] + [rows for _, rows in units])[:-1]]  # for messages
         self.n_features, self.n_outputs = n_features, n_outputs
         self.feature_names, self.target_names = feature_names, target_names
@@ -128,14 +135,21 @@ class Stream:
         return out
 
     def chunks(self, order: Optional[Sequence[int]] = None, dtype: torch.dtype = torch.float64,
-               device: Any = None) -> Iterator[tuple]:
-        """``(X, y)`` tensors of at most ``chunk_rows`` rows, unit by unit (in ``order`` if given)."""
+               device: Any = None, with_weights: bool = False) -> Iterator[tuple]:
+        """``(X, y)`` tensors of at most ``chunk_rows`` rows, unit by unit (in ``order`` if given);
+        ``(X, y, w)`` with ``with_weights`` (``w`` None for a stream without weights)."""
         for index in (range(len(self.units)) if order is None else order):
             reader, _ = self.units[index]
             row = self.first_rows[index]
-            for X, y in reader(self.chunk_rows):
-                X = torch.from_numpy(X)
-                y = torch.from_numpy(y)
+            for block in reader(self.chunk_rows):
+                X = torch.from_numpy(block[0])
+                y = torch.from_numpy(block[1])
+                w = None if len(block) < 3 else torch.from_numpy(block[2])
+                if w is not None and not bool((torch.isfinite(w) & (w >= 0)).all()):
+                    first = row + int(torch.nonzero(~(torch.isfinite(w) & (w >= 0)))[0, 0])
+                    raise ValueError(f"weight column {self.weight_name!r} has a missing, negative or infinite "
+                                     f"value, the first in row {first} of {self.description} (counting from 0); "
+                                     "weights must be finite and >= 0.")
                 for name, values in (("X", X), ("y", y)):
                     if not bool(torch.isfinite(values.sum())) and not bool(torch.isfinite(values).all()):
                         first = row + int(torch.nonzero(~torch.isfinite(values).all(dim=1))[0, 0])
@@ -148,11 +162,15 @@ class Stream:
                 if self.y_scale is not None:
                     assert self.y_center is not None
                     y = (y - self.y_center) / self.y_scale
-                yield X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
+                if with_weights:
+                    yield X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device), w
+                else:
+                    yield X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
 
     def statistics(self) -> SufficientStatistics:
-        """The float64 sufficient statistics of all rows: one pass, one chunk in memory at a time."""
-        return SufficientStatistics.from_chunks(self.chunks())
+        """The float64 sufficient statistics of all rows (weighted, with a weight column): one pass, one chunk in
+        memory at a time."""
+        return SufficientStatistics.from_chunks(self.chunks(with_weights=True))
 
     def batches(self, batch_size: int, generator: Optional[torch.Generator], shuffle: bool = True,
                 shuffle_chunks: int = SHUFFLE_CHUNKS, dtype: torch.dtype = torch.float32,
@@ -275,7 +293,8 @@ class _MappedNpy:
         return out
 
 
-def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], chunk_rows: int) -> Stream:
+def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], chunk_rows: int,
+                    weight: Optional[str] = None) -> Stream:
     try:
         import pyarrow  # noqa: F401  (pyarrow is the parquet extra, not a dependency)
         import pyarrow.types as pat
@@ -290,22 +309,25 @@ def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], 
     targets, features = _column_list(target, "target"), _column_list(features, "features")
     assert targets is not None  # (None stays None for features only)
     check_roles(features, targets)
+    if weight is not None and (not isinstance(weight, str) or weight in targets or weight in (features or [])):
+        raise ValueError(f"weight must be the name of one column that is neither a target nor a feature; got "
+                         f"{weight!r}.")
     files = sorted(path.glob("*.parquet")) + sorted(path.glob("*.pq")) if path.is_dir() else [path]
     if not files:
         raise ValueError(f"folder {str(path)!r} has no .parquet files.")
     schema = _parquet_file(files[0]).schema_arrow
     check_unique_columns(schema.names, str(files[0]))  # (as a CSV's: pyarrow finds no field by a repeated name)
     numeric = [f.name for f in schema if _is_number(pat, f.type)]
-    for name in targets + (features or []):
+    for name in targets + (features or []) + ([weight] if weight else []):
         if name not in schema.names:
             raise ValueError(f"column {name!r} is not in {files[0]}; its columns are {', '.join(schema.names)}.")
         if name not in numeric:
             raise TypeError(f"column {name!r} of {files[0]} is not numeric ({schema.field(name).type}); "
                             "pick numeric columns, or write it as numbers.")
-    wanted = features if features is not None else [c for c in numeric if c not in targets]
+    wanted = features if features is not None else [c for c in numeric if c not in targets and c != weight]
     if not wanted:
         raise ValueError(f"{files[0]} has no numeric feature columns besides the target(s).")
-    columns = wanted + targets
+    columns = wanted + targets + ([weight] if weight else [])
     units = []
     for file in files:
         parquet = _parquet_file(file)
@@ -320,9 +342,10 @@ def _parquet_stream(path: Path, target: Any, features: Optional[Sequence[str]], 
                                 + ("." if name in targets else ", or leave it out of the features."))
         meta = parquet.metadata
         for group in range(meta.num_row_groups):
-            units.append((_parquet_unit(file, group, columns, len(wanted)), meta.row_group(group).num_rows))
+            units.append((_parquet_unit(file, group, columns, len(wanted), len(targets)),
+                          meta.row_group(group).num_rows))
     return Stream([u for u in units if u[1] > 0], len(wanted), len(targets), wanted, targets, chunk_rows,
-                  str(path))
+                  str(path), weight)
 
 
 def _column_list(names: Any, name: str) -> Optional[list]:
@@ -360,7 +383,7 @@ def _one_line(err: Exception) -> str:
     return " ".join(str(err).split())  # pyarrow's messages can span lines
 
 
-def _parquet_unit(file: Path, group: int, columns: list, n_features: int):
+def _parquet_unit(file: Path, group: int, columns: list, n_features: int, n_targets: int):
     def read(chunk_rows: int):
         import pyarrow as pa
 
@@ -375,5 +398,8 @@ def _parquet_unit(file: Path, group: int, columns: list, n_features: int):
                 return
             block = np.column_stack([batch.column(i).to_numpy(zero_copy_only=False).astype(np.float64)
                                      for i in range(len(columns))])
-            yield np.ascontiguousarray(block[:, :n_features]), np.ascontiguousarray(block[:, n_features:])
+            split = n_features + n_targets
+            parts = (block[:, :n_features], block[:, n_features:split]) + ((block[:, split],)
+                                                                           if block.shape[1] > split else ())
+            yield tuple(np.ascontiguousarray(part) for part in parts)
     return read

@@ -1,0 +1,338 @@
+"""Inference for a linear model from its moments: what ``summary.lm()`` prints, at any scale.
+
+Standard errors, t and p values, the residual standard error, R² and
+adjusted R², the F statistic, intervals, the log-likelihood, AIC and BIC
+need only ``(A'WA)^+`` (:class:`~gradlm.design.ScaledDesign`), the residual
+sum of squares and the fitted values' sum of squares, which the moments give
+at any coefficients in O(d^2): in-memory, streamed and distributed fits get
+the same numbers. They are computed at the coefficients given, the fit's
+(gradient descent's), and ``converged`` says whether those are certified to
+be least squares': when not, the numbers describe coefficients that are not
+the least-squares ones, and the standard errors understate the error.
+
+The formulas are ``lm()``'s (weights as its precision weights, rows of weight
+0 not counted; ``p`` the rank, intercept included):
+
+    sigma^2 = RSS / (n - p)          Var(coef) = sigma^2 (A'WA)^+
+    R^2 = MSS / (MSS + RSS)          adj. R^2 = 1 - (1 - R^2) (n - i) / (n - p)
+    F = (MSS / (p - i)) / sigma^2    logLik = (sum log w - n (log 2 pi + 1 - log n + log RSS)) / 2
+
+with ``i`` 1 with an intercept, else 0, and ``MSS`` the fitted values' sum
+of squares about their (weighted) mean (about 0 without intercept).
+Several responses get each their own, as ``lm()``'s ``mlm``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+from .analytic import SufficientStatistics
+from .design import ScaledDesign
+from .distributions import f_sf, t_quantile, t_two_sided_p
+
+
+class Inference:
+    """``lm()``'s inference at coefficients ``(weight, bias)`` (see the module's docstring).
+
+    Arrays are float64, one row per response (``k``), coefficients intercept
+    first: ``params`` (k, p) and ``bse``, ``tvalues``, ``pvalues`` alike;
+    ``sigma``, ``ssr`` (the RSS), ``rsquared``, ``rsquared_adj``, ``fvalue``,
+    ``f_pvalue``, ``llf``, ``aic``, ``bic`` (k,); ``df_resid``, ``df_model``
+    (the F statistic's numerator df), ``rank``, ``nobs``; ``aliased`` (p,);
+    ``converged``. Names follow statsmodels' results.
+
+    >>> import gradlm, torch
+    >>> X, y = gradlm.datasets.crops()
+    >>> est = gradlm.GDRegressor(seed=0).fit(X, y)
+    >>> inf = est.inference_
+    >>> inf.params.shape, inf.bse.shape, inf.df_resid
+    ((2, 4), (2, 4), 11)
+    """
+
+    def __init__(self, design: ScaledDesign, statistics: SufficientStatistics, weight: Any, bias: Any, *,
+                 rss: Any = None, converged: bool = True) -> None:
+        W = torch.as_tensor(np.asarray(weight, dtype=np.float64)).reshape(statistics.k, -1)
+        b = torch.as_tensor(np.asarray(bias, dtype=np.float64)).reshape(-1)
+        stats = statistics.to("cpu")
+        self.design = design
+        self.intercept = design.intercept
+        self.params = (torch.cat([b[:, None], W], dim=1) if design.intercept else W).numpy()
+        self.ssr = (np.asarray(rss, dtype=np.float64).reshape(-1) if rss is not None
+                    else stats.sse(W, b).clamp(min=0.0).numpy())
+        # the fitted values' sum of squares about their mean (about 0 without intercept): W G W'
+        self.mss = (W @ stats.G * W).sum(dim=1).numpy()
+        self.nobs = int(stats.rows)
+        self.rank = int(design.rank)
+        self.df_resid = self.nobs - self.rank
+        self.df_model = self.rank - int(design.intercept)
+        self.converged = bool(converged)
+        self.aliased = np.asarray(design.aliased, dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.scale = self.ssr / self.df_resid if self.df_resid > 0 else np.full_like(self.ssr, np.nan)
+            self.sigma = np.sqrt(self.scale)
+            self.cov_unscaled = design.unscaled_covariance().numpy()
+            se_unit = np.sqrt(np.clip(np.diag(self.cov_unscaled), 0.0, None))
+            se_unit = np.where(self.aliased, np.nan, se_unit)
+            self.bse = self.sigma[:, None] * se_unit[None, :]
+            self.tvalues = self.params / self.bse
+            self.pvalues = t_two_sided_p(self.tvalues, self.df_resid) if self.df_resid > 0 else self.tvalues * np.nan
+            total = self.mss + self.ssr
+            self.rsquared = np.where(total > 0, self.mss / np.where(total > 0, total, 1.0), np.nan)
+            # (a saturated fit, n = p, has no residual degrees of freedom: NaN, as lm() gives)
+            self.rsquared_adj = (1.0 - (1.0 - self.rsquared) * ((self.nobs - int(self.intercept)) / self.df_resid)
+                                 if self.df_resid > 0 else self.mss * np.nan)
+            self.fvalue = ((self.mss / self.df_model) / self.scale if self.df_model > 0 and self.df_resid > 0
+                           else self.mss * np.nan)
+            self.f_pvalue = (f_sf(self.fvalue, self.df_model, self.df_resid)
+                             if self.df_model > 0 and self.df_resid > 0 else self.fvalue * np.nan)
+            n = self.nobs
+            self.llf = 0.5 * (stats.sum_log_weight - n * (math.log(2 * math.pi) + 1.0 - math.log(n)
+                                                          + np.log(self.ssr)))
+        self.df_loglik = self.rank + 1  # the coefficients and sigma
+        self.aic = -2.0 * self.llf + 2.0 * self.df_loglik
+        self.bic = -2.0 * self.llf + math.log(self.nobs) * self.df_loglik
+
+    def cov_params(self) -> np.ndarray:
+        """(k, p, p): ``sigma^2 (A'WA)^+`` per response; NaN rows and columns for aliased coefficients."""
+        out = self.scale[:, None, None] * self.cov_unscaled[None, :, :]
+        out[:, self.aliased, :] = np.nan
+        out[:, :, self.aliased] = np.nan
+        return out
+
+    def conf_int(self, level: float = 0.95) -> np.ndarray:
+        """(k, p, 2): the ``level`` confidence intervals of the coefficients, as ``confint.lm``."""
+        return confint(self.params, self.bse, self.df_resid, level)
+
+    def predict(self, X: Any, interval: str = "none", level: float = 0.95, pred_weight: Any = None) -> dict:
+        """Fitted values for the rows of ``X`` (m, d) with their standard errors and intervals, as
+        ``predict.lm``: ``fit``, ``se_fit``, ``lower``, ``upper`` (m, k), ``df``, ``residual_scale`` (k,).
+
+        ``interval="confidence"`` bounds the mean response, ``"prediction"`` a new observation (of weight
+        ``pred_weight``, default 1: its variance is ``sigma^2 / w``).
+        """
+        if interval not in ("none", "confidence", "prediction"):
+            raise ValueError(f"interval must be 'none', 'confidence' or 'prediction'; got {interval!r}.")
+        check_level(level)
+        Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))
+        if Xt.ndim != 2 or Xt.shape[1] != self.params.shape[1] - int(self.intercept):
+            raise ValueError(f"X must have {self.params.shape[1] - int(self.intercept)} column(s), one per predictor.")
+        A = Xt.numpy()
+        fit = A @ self.params[:, int(self.intercept):].T + (self.params[:, 0] if self.intercept else 0.0)
+        unit = self.design.leverage(Xt).numpy()  # Var(fit) / sigma^2
+        se_fit = np.sqrt(unit)[:, None] * self.sigma[None, :]
+        lower = upper = np.full_like(fit, np.nan)
+        if interval != "none":
+            variance = se_fit ** 2
+            if interval == "prediction":
+                w = np.ones(A.shape[0]) if pred_weight is None else np.asarray(pred_weight, dtype=np.float64)
+                variance = variance + self.scale[None, :] / w.reshape(-1, 1)
+            half = t_quantile(0.5 + level / 2, self.df_resid) * np.sqrt(variance)
+            lower, upper = fit - half, fit + half
+        return {"fit": fit, "se_fit": se_fit, "lower": lower, "upper": upper, "df": self.df_resid,
+                "residual_scale": self.sigma}
+
+    def influence(self, X: Any, residuals: Any, sample_weight: Any = None) -> dict:
+        """Row-level diagnostics for the training rows (in-memory data only), as ``lm.influence()`` and
+        ``cooks.distance()``: ``hat`` (n,), and ``weighted_residuals``, ``rstandard``, ``rstudent``,
+        ``cooks_distance``, ``sigma`` (leave-one-out) (n, k). ``residuals`` are ``y - fitted``."""
+        Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))
+        r = np.asarray(residuals, dtype=np.float64).reshape(Xt.shape[0], -1)
+        w = np.ones(Xt.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        hat = w * self.design.leverage(Xt).numpy()
+        wr = np.sqrt(w)[:, None] * r
+        with np.errstate(divide="ignore", invalid="ignore"):
+            room = (1.0 - hat)[:, None]
+            std = wr / (self.sigma[None, :] * np.sqrt(room))
+            sigma_i = np.sqrt((self.ssr[None, :] - wr ** 2 / room) / (self.df_resid - 1))
+            student = wr / (sigma_i * np.sqrt(room))
+            cooks = (wr / (self.sigma[None, :] * room)) ** 2 * hat[:, None] / self.rank
+        zero = w == 0  # rows of weight 0, as lm() shows them
+        hat[zero] = 0.0
+        for a in (std, student, cooks):
+            a[zero] = np.nan
+        return {"hat": hat, "weighted_residuals": wr, "rstandard": std, "rstudent": student,
+                "cooks_distance": cooks, "sigma": sigma_i}
+
+    def summary(self, names: Optional[list] = None, response_names: Optional[list] = None) -> str:
+        """A coefficient table per response, as ``summary.lm()`` prints it.
+
+        >>> import gradlm
+        >>> X, y = gradlm.datasets.crops()
+        >>> print(gradlm.GDRegressor(seed=0).fit(X, y[:, 0]).inference_.summary().splitlines()[1].strip())
+        Estimate  Std. Error  t value  Pr(>|t|)
+        """
+        p = self.params.shape[1]
+        names = list(names) if names is not None else [f"x{j}" for j in range(1, p + 1 - int(self.intercept))]
+        names = (["(Intercept)"] if self.intercept else []) + names
+        width = max(len(n) for n in names) + 2
+        responses = response_names or [f"y{j + 1}" for j in range(self.params.shape[0])]
+        lines = []
+        for j, response in enumerate(responses):
+            lines.append(f"Response {response}:" if len(responses) > 1 else "Coefficients:")
+            lines.append(" " * width + f"{'Estimate':>9}  {'Std. Error':>10}  {'t value':>7}  {'Pr(>|t|)':>8}")
+            for i, name in enumerate(names):
+                lines.append(f"{name:<{width}}{self.params[j, i]:>9.4g}  {self.bse[j, i]:>10.4g}  "
+                             f"{self.tvalues[j, i]:>7.3f}  {self.pvalues[j, i]:>8.3g}")
+            lines.append(f"Residual standard error: {self.sigma[j]:.4g} on {self.df_resid} degrees of freedom")
+            lines.append(f"Multiple R-squared: {self.rsquared[j]:.4g},  Adjusted R-squared: {self.rsquared_adj[j]:.4g}")
+            if self.df_model > 0:
+                lines.append(f"F-statistic: {self.fvalue[j]:.4g} on {self.df_model} and {self.df_resid} DF,  "
+                             f"p-value: {self.f_pvalue[j]:.4g}")
+            lines.append("")
+        if not self.converged:
+            lines.append("Not converged: these are computed at the gradient-descent coefficients, which are not "
+                         "certified to be the least-squares ones.")
+        return "\n".join(lines).rstrip() + "\n"
+
+    def to_dict(self) -> dict:
+        """Plain values (NumPy arrays and numbers), as the R package reads them."""
+        return {"intercept": self.intercept, "estimate": self.params, "std_error": self.bse,
+                "statistic": self.tvalues, "p_value": self.pvalues, "vcov": self.cov_params(),
+                "cov_unscaled": self.cov_unscaled, "aliased": self.aliased, "sigma": self.sigma, "rss": self.ssr,
+                "mss": self.mss, "r_squared": self.rsquared, "adj_r_squared": self.rsquared_adj,
+                "f_statistic": self.fvalue, "f_p_value": self.f_pvalue, "f_df": [self.df_model, self.df_resid],
+                "log_lik": self.llf, "aic": self.aic, "bic": self.bic, "df_residual": self.df_resid,
+                "rank": self.rank, "nobs": self.nobs, "converged": self.converged,
+                "design": {**self.design.to_dict(), "sigma": self.sigma, "df_residual": self.df_resid}}
+
+    @classmethod
+    def from_design(cls, design: dict, weight: Any = None, bias: Any = None) -> "Inference":
+        """What :meth:`predict` and :meth:`influence` need, from ``to_dict()["design"]`` (as R keeps it) and
+        the coefficients."""
+        out = object.__new__(cls)
+        out.design = ScaledDesign.from_dict(design)
+        out.intercept = out.design.intercept
+        out.rank = out.design.rank
+        out.sigma = np.atleast_1d(np.asarray(design["sigma"], dtype=np.float64))
+        out.scale = out.sigma ** 2
+        out.df_resid = int(design["df_residual"])
+        out.ssr = out.scale * out.df_resid
+        if weight is not None:
+            W = np.asarray(weight, dtype=np.float64).reshape(len(out.sigma), -1)
+            b = np.asarray(bias, dtype=np.float64).reshape(-1, 1)
+            out.params = np.hstack([b, W]) if out.intercept else W
+        return out
+
+
+def infer(weight: Any, bias: Any, X: Any, y: Any = None, *, sample_weight: Any = None, fit_intercept: bool = True,
+          converged: bool = True) -> Inference:
+    """``lm()``'s inference at coefficients ``(weight, bias)`` (k, d) and (k,) on data ``(X, y)``.
+
+    ``X`` may be arrays, a :class:`~gradlm.streaming.Stream` (``y=None``) or
+    the data's :class:`~gradlm.analytic.SufficientStatistics` (``y=None``;
+    about the origin without intercept). ``converged`` flags whether the
+    coefficients are least squares' (see :class:`Inference`).
+
+    >>> import gradlm
+    >>> X, y = gradlm.datasets.crops()
+    >>> weight, bias = gradlm.lstsq(X, y)
+    >>> infer(weight, bias, X, y).df_resid
+    11
+    """
+    from .lstsq import solve
+    from .streaming import Stream
+
+    if isinstance(X, (Stream, SufficientStatistics)):
+        if y is not None or sample_weight is not None:
+            raise ValueError("with a Stream or SufficientStatistics as X, pass neither y nor sample_weight "
+                             "(a stream names its weight column).")
+        stats = X.statistics() if isinstance(X, Stream) else X
+        if not fit_intercept:
+            stats = stats.about_origin()
+        design = ScaledDesign(stats)
+    else:
+        design, stats = solve(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept)[1:]
+    if not fit_intercept and np.any(np.asarray(bias) != 0):
+        raise ValueError("fit_intercept=False, but bias is not 0.")
+    return Inference(design, stats, weight, bias, converged=converged)
+
+
+def check_level(level: float) -> None:
+    if not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise ValueError(f"level must be a number between 0 and 1 (e.g. 0.95); got {level!r}.")
+
+
+def confint(estimate: Any, std_error: Any, df: int, level: float = 0.95) -> np.ndarray:
+    """``estimate -/+ t_{(1 + level) / 2, df} std_error``: (…, 2) intervals, as ``confint.lm``.
+
+    >>> confint([1.0], [0.5], 10, 0.95).round(4).tolist()
+    [[-0.1141, 2.1141]]
+    """
+    check_level(level)
+    estimate, std_error = np.asarray(estimate, dtype=np.float64), np.asarray(std_error, dtype=np.float64)
+    half = t_quantile(0.5 + level / 2, df) * std_error
+    return np.stack([estimate - half, estimate + half], axis=-1)
+
+
+def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: Inference) -> dict:
+    """``anova.lm()`` of one fit: each term's sequential sum of squares (terms in order, as in the formula).
+
+    ``assign`` gives each column of the model matrix its term (R's
+    ``attr(, "assign")``: 0 the intercept column, then 1, 2, ...). A term's
+    sum of squares is the fall in the least-squares RSS when it joins the
+    terms before it (from the moments, each nested model solved on the scaled
+    problem); the residual row is the fit's.
+    """
+    assign = [int(a) for a in np.atleast_1d(np.asarray(assign))]
+    columns = [a for a in assign if a != 0] if inference.intercept else assign
+    stats = statistics.to("cpu")
+    d = stats.G.shape[0]
+    if len(columns) != d:
+        raise ValueError(f"assign has {len(columns)} predictor column(s); the model has {d}.")
+    scale = stats.G.diagonal().sqrt()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    Gs, Cs = stats.G / torch.outer(scale, scale), stats.C / scale[:, None]
+    terms = list(dict.fromkeys(columns))
+    previous_rss, previous_rank = stats.yy.clone(), 0
+    df, sum_sq = [], []
+    for i in range(len(terms)):
+        members = set(terms[: i + 1])
+        cols = torch.tensor([j for j, a in enumerate(columns) if a in members])
+        lam, V = torch.linalg.eigh(Gs[cols][:, cols])
+        keep = lam > lam[-1] * 10 * float(torch.finfo(torch.float64).eps) * len(cols)
+        V, lam = V[:, keep], lam[keep]
+        proj = V.T @ Cs[cols]  # (rank, k)
+        rss = stats.yy - ((proj * proj) / lam[:, None]).sum(dim=0)
+        rank = int(keep.sum())
+        df.append(rank - previous_rank)
+        sum_sq.append((previous_rss - rss).clamp(min=0.0))
+        previous_rss, previous_rank = rss, rank
+    ss = torch.stack(sum_sq, dim=1).numpy()  # (k, T)
+    dfs = np.asarray(df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_sq = ss / dfs[None, :]
+        f_value = mean_sq / inference.scale[:, None]
+        p_value = f_sf(f_value, dfs[None, :], inference.df_resid) if inference.df_resid > 0 else f_value * np.nan
+    return {"term": np.asarray(terms), "df": dfs, "sum_sq": ss, "mean_sq": mean_sq, "f_value": f_value,
+            "p_value": p_value, "residual_df": inference.df_resid, "residual_sum_sq": inference.ssr}
+
+
+def compare_nested(rss: Any, df: Any) -> dict:
+    """``anova(fit1, fit2, ...)`` of nested fits: each fit against the one before.
+
+    ``rss`` (m, k) and ``df`` (m,) are the fits' residual sums of squares and
+    residual degrees of freedom. The F tests use the scale of the fit with
+    fewest residual df, as ``anova.lmlist``.
+
+    >>> out = compare_nested([[10.0], [6.0]], [20, 18])
+    >>> out["f_value"][1].round(4).tolist(), out["df"].tolist()
+    ([6.0], [nan, 2.0])
+    """
+    rss = np.asarray(rss, dtype=np.float64)
+    rss = rss.reshape(rss.shape[0], -1)
+    res_df = np.asarray(df, dtype=np.float64).reshape(-1)
+    big = int(np.argmin(res_df))
+    scale = rss[big] / res_df[big]
+    step_df = np.concatenate([[np.nan], -np.diff(res_df)])
+    step_ss = np.vstack([np.full(rss.shape[1], np.nan), -np.diff(rss, axis=0)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f_value = (step_ss / step_df[:, None]) / scale[None, :]
+        p_value = np.full_like(f_value, np.nan)
+        for i in range(1, len(res_df)):
+            if step_df[i] != 0 and np.isfinite(step_df[i]):
+                p_value[i] = f_sf(np.abs(f_value[i]), abs(step_df[i]), res_df[big])
+    return {"res_df": res_df, "rss": rss, "df": step_df, "sum_sq": step_ss, "f_value": f_value, "p_value": p_value}

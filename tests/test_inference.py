@@ -1,0 +1,295 @@
+"""lm()'s inference from the moments, against statsmodels' OLS/WLS and R's lm(), summary.lm() and anova()."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import statsmodels.api as sm
+from sklearn.datasets import load_diabetes
+
+import gradlm
+from gradlm.inference import compare_nested, sequential_anova
+from gradlm.streaming import stream
+
+RTOL = 1e-6
+
+
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return X[:, :6], y
+
+
+def check_against(result, inf, row=0):
+    """Every number summary.lm() prints, and the intervals, log-likelihood and criteria."""
+    np.testing.assert_allclose(inf.params[row], result.params, rtol=RTOL)
+    np.testing.assert_allclose(inf.bse[row], result.bse, rtol=RTOL)
+    np.testing.assert_allclose(inf.tvalues[row], result.tvalues, rtol=RTOL)
+    np.testing.assert_allclose(inf.pvalues[row], result.pvalues, rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(inf.sigma[row], np.sqrt(result.scale), rtol=RTOL)
+    np.testing.assert_allclose(inf.ssr[row], result.ssr, rtol=RTOL)
+    np.testing.assert_allclose(inf.rsquared[row], result.rsquared, rtol=RTOL)
+    np.testing.assert_allclose(inf.rsquared_adj[row], result.rsquared_adj, rtol=RTOL)
+    np.testing.assert_allclose(inf.fvalue[row], result.fvalue, rtol=RTOL)
+    np.testing.assert_allclose(inf.f_pvalue[row], result.f_pvalue, rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(inf.llf[row], result.llf, rtol=RTOL)
+    np.testing.assert_allclose(inf.aic[row], result.aic + 2, rtol=RTOL)  # lm() counts sigma; statsmodels does not
+    np.testing.assert_allclose(inf.bic[row], result.bic + np.log(result.nobs), rtol=RTOL)
+    np.testing.assert_allclose(inf.conf_int()[row], result.conf_int(), rtol=RTOL)
+    cov = np.asarray(result.cov_params())  # (entries near 0 next to large ones: judged on the matrix's scale)
+    np.testing.assert_allclose(inf.cov_params()[row], cov, rtol=RTOL, atol=1e-12 * np.abs(cov).max())
+    assert inf.df_resid == result.df_resid and inf.df_model == result.df_model and inf.nobs == result.nobs
+
+
+def test_ols_matches_statsmodels():
+    X, y = diabetes()
+    est = gradlm.GDRegressor().fit(X, y)
+    assert est.converged_ and est.inference_.converged
+    check_against(sm.OLS(y, sm.add_constant(X)).fit(), est.inference_)
+
+
+def test_weighted_least_squares_matches_statsmodels_wls():
+    X, y = diabetes()
+    w = np.random.default_rng(0).uniform(0.2, 3.0, size=len(y))
+    est = gradlm.GDRegressor().fit(X, y, sample_weight=w)
+    check_against(sm.WLS(y, sm.add_constant(X), weights=w).fit(), est.inference_)
+    ref = sm.WLS(y, sm.add_constant(X), weights=w).fit()
+    np.testing.assert_allclose(est.score(X, y, sample_weight=w), ref.rsquared, rtol=1e-6)
+
+
+def test_zero_weights_count_for_nothing_as_in_lm():
+    """Rows of weight 0 are left out of nobs and the degrees of freedom, as lm() does."""
+    X, y = diabetes()
+    w = np.ones(len(y))
+    w[::3] = 0.0
+    inf = gradlm.GDRegressor().fit(X, y, sample_weight=w).inference_
+    check_against(sm.OLS(y[w > 0], sm.add_constant(X[w > 0])).fit(), inf)
+
+
+def test_no_intercept_matches_statsmodels_without_constant():
+    """fit_intercept=False: R² from 0 (uncentred), F on all coefficients, as lm(y ~ x - 1)."""
+    X, y = diabetes()
+    est = gradlm.GDRegressor(fit_intercept=False).fit(X, y)
+    assert est.intercept_ == 0.0
+    check_against(sm.OLS(y, X).fit(), est.inference_)
+
+
+def test_several_responses_each_as_its_own_fit():
+    X, y = diabetes()
+    Y = np.column_stack([y, X[:, 0] * 50 - y / 3 + np.sin(np.arange(len(y)))])
+    inf = gradlm.GDRegressor().fit(X[:, 1:], Y).inference_
+    for j in range(2):
+        check_against(sm.OLS(Y[:, j], sm.add_constant(X[:, 1:])).fit(), inf, row=j)
+
+
+def test_prediction_intervals_and_standard_errors_match_statsmodels():
+    X, y = diabetes()
+    inf = gradlm.GDRegressor().fit(X, y).inference_
+    ref = sm.OLS(y, sm.add_constant(X)).fit().get_prediction(sm.add_constant(X[:7])).summary_frame(alpha=0.1)
+    conf = inf.predict(X[:7], interval="confidence", level=0.9)
+    pred = inf.predict(X[:7], interval="prediction", level=0.9)
+    np.testing.assert_allclose(conf["fit"][:, 0], ref["mean"], rtol=RTOL)
+    np.testing.assert_allclose(conf["se_fit"][:, 0], ref["mean_se"], rtol=RTOL)
+    np.testing.assert_allclose(conf["lower"][:, 0], ref["mean_ci_lower"], rtol=RTOL)
+    np.testing.assert_allclose(pred["upper"][:, 0], ref["obs_ci_upper"], rtol=RTOL)
+    assert np.isnan(inf.predict(X[:2])["lower"]).all()  # interval="none"
+
+
+def test_row_diagnostics_match_statsmodels_influence():
+    X, y = diabetes()
+    est = gradlm.GDRegressor().fit(X, y)
+    out = est.inference_.influence(X, y - est.predict(X))
+    ref = sm.OLS(y, sm.add_constant(X)).fit().get_influence()
+    np.testing.assert_allclose(out["hat"], ref.hat_matrix_diag, rtol=RTOL)
+    np.testing.assert_allclose(out["cooks_distance"][:, 0], ref.cooks_distance[0], rtol=RTOL)
+    np.testing.assert_allclose(out["rstandard"][:, 0], ref.resid_studentized_internal, rtol=RTOL)
+    np.testing.assert_allclose(out["rstudent"][:, 0], ref.resid_studentized_external, rtol=RTOL)
+
+
+def test_sequential_anova_and_nested_comparison_match_statsmodels():
+    X, y = diabetes()
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)]).assign(y=y)
+    from statsmodels.formula.api import ols
+    big = ols("y ~ x0 + x1 + x2 + x3 + x4 + x5", frame).fit()
+    small = ols("y ~ x0 + x1", frame).fit()
+    table = sm.stats.anova_lm(big)
+    stats = gradlm.analytic.SufficientStatistics(*(gradlm.validation.check_X_y_view(X, y)))
+    est = gradlm.GDRegressor().fit(X, y)
+    # terms: x0 and x1 together, then x2 ... x5 one each
+    out = sequential_anova(stats, [0, 1, 1, 2, 3, 4, 5], est.inference_)
+    np.testing.assert_allclose(out["sum_sq"][0, 0], table["sum_sq"].iloc[:2].sum(), rtol=RTOL)
+    np.testing.assert_allclose(out["sum_sq"][0, 1:], table["sum_sq"].iloc[2:6], rtol=RTOL)
+    np.testing.assert_allclose(out["p_value"][0, 1:], table["PR(>F)"].iloc[2:6], rtol=RTOL)
+    assert out["df"].tolist() == [2, 1, 1, 1, 1]
+    nested = compare_nested([[small.ssr], [big.ssr]], [small.df_resid, big.df_resid])
+    ref = sm.stats.anova_lm(small, big)
+    np.testing.assert_allclose(nested["f_value"][1, 0], ref["F"].iloc[1], rtol=RTOL)
+    np.testing.assert_allclose(nested["p_value"][1, 0], ref["Pr(>F)"].iloc[1], rtol=RTOL)
+
+
+def test_not_converged_fits_say_so():
+    X, y = diabetes()
+    with pytest.warns(gradlm.ConvergenceWarning):
+        est = gradlm.GDRegressor(epochs=3).fit(X, y)
+    assert not est.inference_.converged
+    assert "Not converged" in est.summary()
+    # computed at the fitted coefficients, not at least squares'
+    np.testing.assert_allclose(est.inference_.params[0, 1:], est.coef_)
+
+
+def test_sample_weight_bad_values_are_named():
+    X, y = diabetes()
+    for w, message in [(-np.ones(len(y)), "finite and >= 0"), (np.ones(3), "has 3 values, but X has"),
+                       (np.zeros(len(y)), "0 for every row"), (np.r_[np.nan, np.ones(len(y) - 1)], "finite")]:
+        with pytest.raises(ValueError, match=message):
+            gradlm.GDRegressor().fit(X, y, sample_weight=w)
+    with pytest.raises(ValueError, match="sample_weight trains full batch"):
+        gradlm.GDRegressor(batch_size=32).fit(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(ValueError, match="fit_intercept=False trains full batch"):
+        gradlm.GDRegressor(batch_size=32, fit_intercept=False).fit(X, y)
+
+
+def test_rank_is_decided_on_the_scaled_problem(R):
+    """mpg ~ wt + hp + factor(cyl) + I(hp^2): rank 5 from the unscaled moments, lm()'s 6 on the scaled ones."""
+    A = np.asarray(R("model.matrix(~ wt + hp + factor(cyl) + I(hp^2), mtcars)"))
+    y = np.asarray(R("mtcars$mpg"))
+    inf = gradlm.GDRegressor().fit(A[:, 1:], y).inference_
+    assert inf.rank == 6 == int(R("lm(mpg ~ wt + hp + factor(cyl) + I(hp^2), mtcars)$rank")[0])
+    assert inf.df_resid == 26 and not inf.aliased.any()
+    np.testing.assert_allclose(inf.bse[0], np.asarray(R(
+        "coef(summary(lm(mpg ~ wt + hp + factor(cyl) + I(hp^2), mtcars)))[, 2]")), rtol=RTOL)
+
+
+def test_longley_summary_matches_lm(R):
+    A = np.asarray(R("as.matrix(longley[, 1:6])"))
+    y = np.asarray(R("longley$Employed"))
+    inf = gradlm.GDRegressor().fit(A, y).inference_
+    table = np.asarray(R("coef(summary(lm(Employed ~ ., longley)))"))
+    np.testing.assert_allclose(inf.params[0], table[:, 0], rtol=RTOL)
+    np.testing.assert_allclose(inf.bse[0], table[:, 1], rtol=RTOL)
+    np.testing.assert_allclose(inf.pvalues[0], table[:, 3], rtol=RTOL)
+    np.testing.assert_allclose(inf.fvalue[0], R("summary(lm(Employed ~ ., longley))$fstatistic[1]")[0], rtol=RTOL)
+
+
+def test_collinear_predictors_have_aliased_coefficients():
+    X, y = diabetes()
+    Xc = np.column_stack([X, X[:, 0] + X[:, 1]])
+    inf = gradlm.GDRegressor().fit(Xc, y).inference_
+    assert inf.rank == 7 and inf.df_resid == len(y) - 7
+    assert inf.aliased.tolist() == [False, True, True, False, False, False, False, True]
+    assert np.isnan(inf.bse[0, inf.aliased]).all() and np.isfinite(inf.bse[0, ~inf.aliased]).all()
+    # the estimable ones keep lm()'s standard errors (the collinear column changes nothing else)
+    ref = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(inf.bse[0, 3:7], ref.bse[3:7], rtol=RTOL)
+
+
+@pytest.fixture
+def parquet_folder(tmp_path):
+    pytest.importorskip("pyarrow")
+    X, y = diabetes()
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)]).assign(y=y)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(y)), 3)):
+        frame.iloc[part].to_parquet(folder / f"part-{i}.parquet")
+    return folder, X, y
+
+
+def test_streamed_fit_has_the_in_memory_standard_errors(parquet_folder):
+    folder, X, y = parquet_folder
+    streamed = gradlm.GDRegressor().fit(stream(str(folder), target=["y"]), None).inference_
+    in_memory = gradlm.GDRegressor().fit(X, y).inference_
+    for name in ("params", "bse", "pvalues", "rsquared", "fvalue", "llf"):
+        np.testing.assert_allclose(getattr(streamed, name), getattr(in_memory, name), rtol=1e-8, err_msg=name)
+
+
+TWO_PROCESSES = r"""
+import json, os, sys, gradlm
+from gradlm.streaming import stream
+est = gradlm.GDRegressor(distributed=True).fit(stream(sys.argv[1], target=["y"]), None)
+if gradlm.distributed.is_main_process():
+    with open(sys.argv[2], "w") as fh:
+        json.dump({"bse": est.inference_.bse.tolist(), "params": est.inference_.params.tolist(),
+                   "nobs": est.inference_.nobs}, fh)
+gradlm.distributed.shutdown()
+sys.stdout.flush(); sys.stderr.flush(); os._exit(0)  # (gloo can abort finalization: see gradlm.distributed)
+"""
+
+
+def test_two_process_fit_has_the_in_memory_standard_errors(parquet_folder, tmp_path):
+    folder, X, y = parquet_folder
+    script, report = tmp_path / "two.py", tmp_path / "report.json"
+    script.write_text(TWO_PROCESSES)
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                          str(script), str(folder), str(report)], capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(report.read_text())
+    in_memory = gradlm.GDRegressor().fit(X, y).inference_
+    assert got["nobs"] == len(y)
+    np.testing.assert_allclose(got["bse"], in_memory.bse, rtol=1e-8)
+    np.testing.assert_allclose(got["params"], in_memory.params, rtol=1e-8)
+
+
+def test_fit_with_sample_weight_reaches_weighted_least_squares():
+    """gradlm.fit took no sample_weight ("unexpected keyword argument")."""
+    X, y = diabetes()
+    w = np.random.default_rng(1).uniform(0.1, 2.0, size=len(y))
+    model = gradlm.LinearModel(6, 1, dtype=torch.float64)
+    history = gradlm.fit(model, X, y, sample_weight=w)
+    ref = sm.WLS(y, sm.add_constant(X), weights=w).fit().params
+    assert history.converged
+    np.testing.assert_allclose(np.r_[model.bias.detach().numpy(), model.weight.detach().numpy()[0]], ref, rtol=1e-6)
+    weight, bias = gradlm.lstsq(X, y, sample_weight=w)
+    np.testing.assert_allclose(np.r_[bias, weight[0]], ref, rtol=1e-9)
+    with pytest.raises(ValueError, match="sample_weight trains full batch"):
+        gradlm.fit(gradlm.LinearModel(6, 1), X, y, sample_weight=w, batch_size=16, lr=0.01, epochs=1)
+
+
+def test_streamed_weight_column_gives_weighted_least_squares(tmp_path):
+    """Streams had no way to carry weights."""
+    pytest.importorskip("pyarrow")
+    X, y = diabetes()
+    w = np.random.default_rng(2).uniform(0.0, 2.0, size=len(y))
+    w[:40] = 0.0  # a whole row group of weight 0
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)]).assign(y=y, w=w)
+    frame.iloc[:40].to_parquet(tmp_path / "a.parquet")
+    frame.iloc[40:].to_parquet(tmp_path / "b.parquet")
+    data = stream(str(tmp_path), target="y", weight="w")
+    assert data.n_features == 6  # (the weight column is not a feature)
+    streamed = gradlm.GDRegressor().fit(data, None).inference_
+    kept = w > 0  # (statsmodels counts rows of weight 0 in nobs; lm() and gradlm do not)
+    check_against(sm.WLS(y[kept], sm.add_constant(X[kept]), weights=w[kept]).fit(), streamed)
+    with pytest.raises(ValueError, match="trains full batch"):
+        gradlm.GDRegressor(batch_size=32).fit(data, None)
+    with pytest.raises(ValueError, match="weight column 'w' trains full batch"):
+        gradlm.fit(gradlm.LinearModel(6, 1), data, None, batch_size=32, lr=0.01, epochs=1)
+    frame.assign(w=-w).to_parquet(tmp_path / "b.parquet")
+    with pytest.raises(ValueError, match="weight column 'w' has a missing, negative or infinite value"):
+        gradlm.GDRegressor().fit(stream(str(tmp_path), target="y", weight="w"), None)
+
+
+def test_saturated_fit_has_nan_where_lm_has_nan():
+    """n = p: no residual degrees of freedom; the core raised ZeroDivisionError."""
+    X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+    inf = gradlm.GDRegressor().fit(X, np.array([1.0, 3.0, 2.0])).inference_
+    assert inf.df_resid == 0 and np.isnan(inf.sigma).all() and np.isnan(inf.rsquared_adj).all()
+    assert np.isnan(inf.fvalue).all() and np.isnan(inf.bse).all()
+
+
+def test_fit_results_have_the_same_inference(parquet_folder):
+    """gradlm.fit's History gives lm()'s numbers too, from arrays, a Stream or the moments."""
+    folder, X, y = parquet_folder
+    model = gradlm.LinearModel(6, 1, dtype=torch.float64)
+    history = gradlm.fit(model, X, y)
+    ref = sm.OLS(y, sm.add_constant(X)).fit()
+    check_against(ref, history.inference(X, y))
+    check_against(ref, history.inference(stream(str(folder), target=["y"])))
+    stats = gradlm.analytic.SufficientStatistics(torch.as_tensor(X), torch.as_tensor(y)[:, None])
+    check_against(ref, history.inference(stats))
+    with pytest.raises(ValueError, match="pass neither y nor sample_weight"):
+        history.inference(stats, y)

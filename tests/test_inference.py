@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import statsmodels.api as sm
+import torch
 from sklearn.datasets import load_diabetes
 
 import gradlm

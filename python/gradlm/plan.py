@@ -27,8 +27,8 @@ from typing import Any, Optional, cast
 import torch
 
 from .analytic import SufficientStatistics
-from .distributed import all_reduce_sum, merge_statistics, setup
 from .design import as_weight
+from .distributed import all_reduce_sum, merge_statistics, setup
 from .lstsq import lstsq
 from .model import LinearModel
 from .report import CoefficientDistance, coefficient_units, default_tol

@@ -9,9 +9,11 @@ the rank is decided there:
 - **from the moments** when they are well conditioned (condition number of
   the scaled centred ``X'WX`` below ``MAX_CONDITION``): ``eigh`` of the
   scaled centred moments, O(d^3) whatever the number of rows. Streams and
-  distributed fits have only these. With the rows at hand, one step of
-  iterative refinement (the residual computed from the rows) recovers the
-  digits normal equations lose, for one more pass over the rows.
+  distributed fits have only these. Normal equations lose about
+  ``log10(kappa^2)`` digits: where that is more than 3 (``kappa^2 >
+  REFINE_CONDITION``) and the rows are at hand, one step of iterative
+  refinement (the residual computed from the rows) wins them back, for one
+  more pass over the rows.
 - **from the rows** otherwise, when they are at hand: an SVD of the scaled
   ``sqrt(w) A``, then one step of iterative refinement, as accurate as
   ``lm()``'s QR (on a degree-10 polynomial design, more). Streams with
@@ -45,6 +47,8 @@ from .analytic import CHUNK_ROWS, SufficientStatistics
 
 # Above this condition number of the scaled moments, the rows (when at hand) are factored instead.
 MAX_CONDITION = 1e6
+# Above this one, a pass over the rows refines the moments' solution (below, it is good to about 1e-13 already).
+REFINE_CONDITION = 1e3
 EPS = float(torch.finfo(torch.float64).eps)
 RANK_RTOL_ROWS = EPS
 RANK_RTOL_MOMENTS = 10 * EPS
@@ -97,7 +101,7 @@ class ScaledDesign:
             return V @ ((V.T @ B) / (s * s)[:, None])
 
         scaled = solve(stats.C / scale[:, None])
-        if rows is not None:
+        if rows is not None and top > REFINE_CONDITION * float(lam[-1]):
             # Normal equations lose about log10(kappa^2) digits; one step of iterative refinement, the residual
             # computed from the rows, wins them back (as the corrected semi-normal equations do).
             scaled += solve(self._cross_residual(rows(), scale, stats.my, scaled))

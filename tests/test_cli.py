@@ -189,3 +189,19 @@ def test_binary_file_named_csv_is_named_not_a_codec_error(tmp_path):
     result = run("fit", str(path), "--target", "b")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{path} is not UTF-8 text" in result.stderr and "save it as a CSV in UTF-8" in result.stderr
+
+
+def test_fit_reports_lm_inference_in_text_and_json(tmp_path):
+    """The command line gave coefficients without standard errors."""
+    X, y = gradlm.datasets.crops()
+    path = tmp_path / "crops.csv"
+    np.savetxt(path, np.column_stack([X.numpy(), y[:, 0].numpy()]), delimiter=",", header="t,r,h,mangoes",
+               comments="")
+    result = run("fit", str(path), "--target", "mangoes", "--json")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)["inference"]
+    ref = gradlm.GDRegressor().fit(X.double(), y[:, 0].double()).inference_
+    np.testing.assert_allclose(got["std_error"], ref.bse, rtol=1e-8)
+    assert got["df_residual"] == 11 and got["converged"] is True
+    text = run("fit", str(path), "--target", "mangoes").stdout
+    assert "Std. Error" in text and "Residual standard error" in text and "on 3 and 11 DF" in text

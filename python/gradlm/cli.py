@@ -103,6 +103,7 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
             "stop_reason": history.stop_reason,
             "converged": est.converged_,
             "report": None if report is None else report.to_dict(),
+            "inference": None if est.inference_ is None else _inference_json(est.inference_),
             "settings": history.settings | {"standardize": bool(args.standardize)},
         }
         print(json.dumps(result))
@@ -111,6 +112,9 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
     _report_epochs(history, args.every, out, bool(args.standardize))
     print(file=out)
     _report_coefficients(est, ref, feature_names, target_names, out)
+    if est.inference_ is not None:
+        print("\nInference at these coefficients (as lm()'s summary):", file=out)
+        print(est.inference_.summary(list(feature_names), list(target_names)), end="", file=out)
     if report is not None:
         print(f"\n{report.verdict()}", file=out)
     if plot_path:
@@ -125,6 +129,18 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
             _error(f"no loss plot: {err}")
             return 1
     return 0
+
+
+def _inference_json(inference) -> dict:
+    """The inference's numbers as JSON (lists, one row per target; NaN as null)."""
+    out = {}
+    for key, value in inference.to_dict().items():
+        if key in ("design", "cov_unscaled"):
+            continue
+        value = np.asarray(value)
+        out[key] = [None if isinstance(v, float) and not np.isfinite(v) else v for v in value.ravel().tolist()]
+        out[key] = np.asarray(out[key], dtype=object).reshape(value.shape).tolist() if value.ndim else out[key][0]
+    return out
 
 
 def _auto_or(kind):

@@ -133,13 +133,13 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
 
 def _inference_json(inference) -> dict:
     """The inference's numbers as JSON (lists, one row per target; NaN as null)."""
-    out = {}
+    out: dict = {}
     for key, value in inference.to_dict().items():
         if key in ("design", "cov_unscaled"):
             continue
-        value = np.asarray(value)
-        out[key] = [None if isinstance(v, float) and not np.isfinite(v) else v for v in value.ravel().tolist()]
-        out[key] = np.asarray(out[key], dtype=object).reshape(value.shape).tolist() if value.ndim else out[key][0]
+        array = np.asarray(value)
+        flat = [None if isinstance(v, float) and not np.isfinite(v) else v for v in array.ravel().tolist()]
+        out[key] = np.asarray(flat, dtype=object).reshape(array.shape).tolist() if array.ndim else flat[0]
     return out
 
 

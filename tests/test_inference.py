@@ -293,3 +293,56 @@ def test_fit_results_have_the_same_inference(parquet_folder):
     check_against(ref, history.inference(stats))
     with pytest.raises(ValueError, match="pass neither y nor sample_weight"):
         history.inference(stats, y)
+
+
+def test_near_exact_fits_take_the_residuals_from_the_rows():
+    """sigma came from the moments, whose rounding (eps * TSS) swamped a near-exact fit's RSS: 500x too small."""
+    X, _ = diabetes()
+    y = X @ np.arange(1.0, 7.0) * 100 + 5e-7 * np.random.default_rng(0).normal(size=len(X))
+    inf = gradlm.GDRegressor().fit(X, y).inference_
+    ref = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(inf.sigma[0], np.sqrt(ref.scale), rtol=1e-3)
+    np.testing.assert_allclose(inf.bse[0], ref.bse, rtol=1e-3)
+
+
+def test_not_converged_r_squared_is_the_share_explained_by_the_coefficients_reached():
+    """R² was MSS / (MSS + RSS), which holds at least squares only: 0.566 where score() gave -13.2."""
+    X, y = diabetes()
+    with pytest.warns(gradlm.ConvergenceWarning):
+        est = gradlm.GDRegressor(epochs=2).fit(X, y)
+    np.testing.assert_allclose(est.inference_.rsquared[0], est.score(X, y), rtol=1e-9)
+    assert "Least squares" in est.summary()  # the exact column beside the estimates
+
+
+def test_user_slips_are_errors_not_silent_numbers():
+    X, y = diabetes()
+    w = np.random.default_rng(3).uniform(0.5, 2.0, size=len(y))
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    est = gradlm.GDRegressor().fit(frame, y, sample_weight=w)
+    with pytest.raises(ValueError, match="this fit was weighted"):
+        est.inference_.influence(frame, y - est.predict(frame))
+    with pytest.raises(ValueError, match="fitted with"):
+        est.inference_.predict(frame[list("bacdef")])
+    with pytest.raises(ValueError, match="pred_weight has 3 values"):
+        est.inference_.predict(frame[:5], interval="prediction", pred_weight=[1, 2, 3])
+    history = gradlm.fit(gradlm.LinearModel(6, 1, dtype=torch.float64), X, y, sample_weight=w)
+    with pytest.raises(ValueError, match="this fit was weighted"):
+        history.inference(X, y)
+    with pytest.raises(ValueError, match="weight must be"):
+        history.inference(X[:, :5], y, sample_weight=w)
+    assert "\na " in est.inference_.summary()  # the column names, not x1, x2
+
+
+def test_saturated_fit_intervals_are_nan_not_errors():
+    X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+    inf = gradlm.GDRegressor().fit(X, np.array([1.0, 3.0, 2.0])).inference_
+    assert np.isnan(inf.conf_int()).all()
+    assert np.isnan(inf.predict(X, interval="prediction")["lower"]).all()
+
+
+def test_conf_int_takes_statsmodels_alpha_and_r_level():
+    X, y = diabetes()
+    inf = gradlm.GDRegressor().fit(X, y).inference_
+    ref = sm.OLS(y, sm.add_constant(X)).fit().conf_int(alpha=0.1)
+    np.testing.assert_allclose(inf.conf_int(0.1)[0], ref, rtol=1e-6)
+    np.testing.assert_allclose(inf.conf_int(level=np.float32(0.9))[0], ref, rtol=1e-6)

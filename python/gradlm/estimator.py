@@ -108,10 +108,11 @@ class Regressor:
     target_names_ : list of str, when ``y`` had column names
     x_mean_, x_scale_ : ndarray (n_features,), the standardization (zeros and ones without it)
     y_mean_, y_scale_ : ndarray (n_targets,), the same for the targets
-    inference_ : Inference, or None for streamed data
+    inference_ : Inference
         ``lm()``'s inference at ``coef_`` and ``intercept_`` (standard errors,
         t and p values, R², F, intervals, log-likelihood; see
-        :class:`gradlm.inference.Inference`); :meth:`summary` prints it.
+        :class:`gradlm.inference.Inference`), for in-memory, streamed and
+        distributed data alike; :meth:`summary` prints it.
 
     Examples
     --------
@@ -330,8 +331,12 @@ class Regressor:
                                            sample_weight=weights)
             if history.report is not None:
                 self.report_ = history.report.on_scale_of(stats, coef, intercept, self.lstsq_)
-            self.inference_ = Inference(design, stats, coef, intercept, rss=rss,
-                                        converged=self.report_ is not None and self.report_.converged)
+            names = getattr(self, "feature_names_in_", None)
+            self.inference_ = Inference(
+                design, stats, coef, intercept, rss=rss,
+                converged=self.report_ is not None and self.report_.converged,
+                term_names=None if names is None else (["(Intercept)"] if self.fit_intercept else []) + list(names),
+                rows=(lambda: (X, y, weights)) if in_memory else None)
         self.converged_ = bool(self.report_ is not None and self.report_.converged)
         return self
 
@@ -358,10 +363,13 @@ class Regressor:
         True
         """
         self._check_fitted()
-        if self.inference_ is None:
-            raise ValueError("this fit has no inference (a model read from a file).")
-        names = getattr(self, "feature_names_in_", None)
-        return self.inference_.summary(None if names is None else list(names), self.target_names_)
+        inference = getattr(self, "inference_", None)
+        if inference is None:
+            raise ValueError("this GDRegressor has no inference: a model read from a file keeps its coefficients "
+                             "only; fit it again on the data for standard errors.")
+        exact = self.lstsq_
+        return inference.summary(response_names=self.target_names_, exact=None if exact is None else (
+            np.hstack([exact.bias[:, None], exact.weight]) if self.fit_intercept else exact.weight))
 
     def _standardization(self, stats: Optional[SufficientStatistics], d: int, k: int) -> tuple:
         """``(center, scale, y_center, y_scale)`` (float64): the data's means and standard deviations when

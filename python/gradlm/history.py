@@ -110,6 +110,8 @@ class History:
         """
         from .inference import infer
 
+        if self.settings.get("weighted") and sample_weight is None and y is not None:
+            raise ValueError("this fit was weighted: pass its sample_weight too.")
         return infer(self.weight, self.bias, X, y, sample_weight=sample_weight, converged=self.converged)
 
     def to_dict(self) -> dict:

@@ -13,26 +13,39 @@ the least-squares ones, and the standard errors understate the error.
 The formulas are ``lm()``'s (weights as its precision weights, rows of weight
 0 not counted; ``p`` the rank, intercept included):
 
-    sigma^2 = RSS / (n - p)          Var(coef) = sigma^2 (A'WA)^+
-    R^2 = MSS / (MSS + RSS)          adj. R^2 = 1 - (1 - R^2) (n - i) / (n - p)
-    F = (MSS / (p - i)) / sigma^2    logLik = (sum log w - n (log 2 pi + 1 - log n + log RSS)) / 2
+    sigma^2 = RSS / (n - p)              Var(coef) = sigma^2 (A'WA)^+
+    R^2 = 1 - RSS / TSS                  adj. R^2 = 1 - (1 - R^2) (n - i) / (n - p)
+    F = ((TSS - RSS) / (p - i)) / sigma^2
+    logLik = (sum log w - n (log 2 pi + 1 - log n + log RSS)) / 2
 
-with ``i`` 1 with an intercept, else 0, and ``MSS`` the fitted values' sum
-of squares about their (weighted) mean (about 0 without intercept).
-Several responses get each their own, as ``lm()``'s ``mlm``.
+with ``i`` 1 with an intercept, else 0, and ``TSS`` the response's sum of
+squares about its (weighted) mean (about 0 without intercept). At least
+squares these are ``lm()``'s (which writes ``TSS - RSS`` as the fitted
+values' sum of squares); elsewhere they describe the coefficients reached:
+the R² is the share of variance those explain (as ``score()``), and sigma is
+estimated from their residuals. Several responses get each their own, as
+``lm()``'s ``mlm``.
+
+The residual sum of squares comes from the moments, or, when the fit is so
+close that the moments' rounding would show (``RSS < 1e-4 TSS``), from the
+rows (:func:`residual_sum_of_squares`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+import numbers
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
 
-from .analytic import SufficientStatistics
-from .design import ScaledDesign
+from .analytic import CHUNK_ROWS, SufficientStatistics
+from .design import ScaledDesign, as_weight
 from .distributions import f_sf, t_quantile, t_two_sided_p
+
+# Below this share of the total sum of squares, the residual sum of squares is taken from the rows (when at hand).
+CLOSE_FIT = 1e-4
 
 
 class Inference:
@@ -43,7 +56,8 @@ class Inference:
     ``sigma``, ``ssr`` (the RSS), ``rsquared``, ``rsquared_adj``, ``fvalue``,
     ``f_pvalue``, ``llf``, ``aic``, ``bic`` (k,); ``df_resid``, ``df_model``
     (the F statistic's numerator df), ``rank``, ``nobs``; ``aliased`` (p,);
-    ``converged``. Names follow statsmodels' results.
+    ``converged``; ``term_names`` (p,), when known. Names follow statsmodels'
+    results (arrays keep one row per response, also for one).
 
     >>> import gradlm, torch
     >>> X, y = gradlm.datasets.crops()
@@ -54,17 +68,28 @@ class Inference:
     """
 
     def __init__(self, design: ScaledDesign, statistics: SufficientStatistics, weight: Any, bias: Any, *,
-                 rss: Any = None, converged: bool = True) -> None:
+                 rss: Any = None, converged: bool = True, term_names: Optional[list] = None,
+                 rows: Optional[Callable[[], tuple]] = None) -> None:
+        """``rss``: the residual sums of squares, when the caller has them from the rows; else from the moments,
+        or from ``rows()`` (giving ``(X, y, sample_weight or None)``) where the moments' rounding would show."""
         W = torch.as_tensor(np.asarray(weight, dtype=np.float64)).reshape(statistics.k, -1)
         b = torch.as_tensor(np.asarray(bias, dtype=np.float64)).reshape(-1)
         stats = statistics.to("cpu")
         self.design = design
         self.intercept = design.intercept
         self.params = (torch.cat([b[:, None], W], dim=1) if design.intercept else W).numpy()
-        self.ssr = (np.asarray(rss, dtype=np.float64).reshape(-1) if rss is not None
-                    else stats.sse(W, b).clamp(min=0.0).numpy())
-        # the fitted values' sum of squares about their mean (about 0 without intercept): W G W'
-        self.mss = (W @ stats.G * W).sum(dim=1).numpy()
+        self.tss = stats.yy.numpy().copy()
+        if rss is not None:
+            self.ssr = np.asarray(rss, dtype=np.float64).reshape(-1)
+        else:
+            self.ssr = stats.sse(W, b).clamp(min=0.0).numpy()
+            if rows is not None and bool((self.ssr <= CLOSE_FIT * self.tss).any()):
+                # the moments' sum cancels to about eps * TSS: too coarse for so close a fit
+                X, y, w = rows()
+                self.ssr = residual_sum_of_squares(X, y, W, b, w)
+        self.mss = self.tss - self.ssr  # (lm()'s fitted sum of squares, at least squares)
+        self.weighted = bool(stats.weighted)
+        self.term_names = None if term_names is None else list(term_names)
         self.nobs = int(stats.rows)
         self.rank = int(design.rank)
         self.df_resid = self.nobs - self.rank
@@ -80,8 +105,7 @@ class Inference:
             self.bse = self.sigma[:, None] * se_unit[None, :]
             self.tvalues = self.params / self.bse
             self.pvalues = t_two_sided_p(self.tvalues, self.df_resid) if self.df_resid > 0 else self.tvalues * np.nan
-            total = self.mss + self.ssr
-            self.rsquared = np.where(total > 0, self.mss / np.where(total > 0, total, 1.0), np.nan)
+            self.rsquared = np.where(self.tss > 0, 1.0 - self.ssr / np.where(self.tss > 0, self.tss, 1.0), np.nan)
             # (a saturated fit, n = p, has no residual degrees of freedom: NaN, as lm() gives)
             self.rsquared_adj = (1.0 - (1.0 - self.rsquared) * ((self.nobs - int(self.intercept)) / self.df_resid)
                                  if self.df_resid > 0 else self.mss * np.nan)
@@ -103,9 +127,10 @@ class Inference:
         out[:, :, self.aliased] = np.nan
         return out
 
-    def conf_int(self, level: float = 0.95) -> np.ndarray:
-        """(k, p, 2): the ``level`` confidence intervals of the coefficients, as ``confint.lm``."""
-        return confint(self.params, self.bse, self.df_resid, level)
+    def conf_int(self, alpha: float = 0.05, *, level: Optional[float] = None) -> np.ndarray:
+        """(k, p, 2): the ``1 - alpha`` (or ``level``) confidence intervals of the coefficients, as ``confint.lm``
+        (statsmodels' ``alpha``, R's ``level``)."""
+        return confint(self.params, self.bse, self.df_resid, 1.0 - alpha if level is None else level)
 
     def predict(self, X: Any, interval: str = "none", level: float = 0.95, pred_weight: Any = None) -> dict:
         """Fitted values for the rows of ``X`` (m, d) with their standard errors and intervals, as
@@ -117,9 +142,7 @@ class Inference:
         if interval not in ("none", "confidence", "prediction"):
             raise ValueError(f"interval must be 'none', 'confidence' or 'prediction'; got {interval!r}.")
         check_level(level)
-        Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))
-        if Xt.ndim != 2 or Xt.shape[1] != self.params.shape[1] - int(self.intercept):
-            raise ValueError(f"X must have {self.params.shape[1] - int(self.intercept)} column(s), one per predictor.")
+        Xt = self._rows(X)
         A = Xt.numpy()
         fit = A @ self.params[:, int(self.intercept):].T + (self.params[:, 0] if self.intercept else 0.0)
         unit = self.design.leverage(Xt).numpy()  # Var(fit) / sigma^2
@@ -129,8 +152,10 @@ class Inference:
             variance = se_fit ** 2
             if interval == "prediction":
                 w = np.ones(A.shape[0]) if pred_weight is None else np.asarray(pred_weight, dtype=np.float64)
+                if w.size != A.shape[0]:
+                    raise ValueError(f"pred_weight has {w.size} values for {A.shape[0]} rows; pass one per row.")
                 variance = variance + self.scale[None, :] / w.reshape(-1, 1)
-            half = t_quantile(0.5 + level / 2, self.df_resid) * np.sqrt(variance)
+            half = _t_critical(level, self.df_resid) * np.sqrt(variance)
             lower, upper = fit - half, fit + half
         return {"fit": fit, "se_fit": se_fit, "lower": lower, "upper": upper, "df": self.df_resid,
                 "residual_scale": self.sigma}
@@ -139,15 +164,22 @@ class Inference:
         """Row-level diagnostics for the training rows (in-memory data only), as ``lm.influence()`` and
         ``cooks.distance()``: ``hat`` (n,), and ``weighted_residuals``, ``rstandard``, ``rstudent``,
         ``cooks_distance``, ``sigma`` (leave-one-out) (n, k). ``residuals`` are ``y - fitted``."""
-        Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))
-        r = np.asarray(residuals, dtype=np.float64).reshape(Xt.shape[0], -1)
+        Xt = self._rows(X)
+        r = np.asarray(residuals, dtype=np.float64)
+        if r.size != Xt.shape[0] * len(self.sigma):
+            raise ValueError(f"residuals must be ({Xt.shape[0]}, {len(self.sigma)}): one per row of X and response; "
+                             f"got shape {r.shape}.")
+        r = r.reshape(Xt.shape[0], -1)
+        if sample_weight is None and getattr(self, "weighted", False):
+            raise ValueError("this fit was weighted: pass its sample_weight (the hat values depend on them).")
         w = np.ones(Xt.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         hat = w * self.design.leverage(Xt).numpy()
         wr = np.sqrt(w)[:, None] * r
         with np.errstate(divide="ignore", invalid="ignore"):
             room = (1.0 - hat)[:, None]
             std = wr / (self.sigma[None, :] * np.sqrt(room))
-            sigma_i = np.sqrt((self.ssr[None, :] - wr ** 2 / room) / (self.df_resid - 1))
+            sigma_i = (np.sqrt((self.ssr[None, :] - wr ** 2 / room) / (self.df_resid - 1)) if self.df_resid > 1
+                       else np.full_like(wr, np.nan))
             student = wr / (sigma_i * np.sqrt(room))
             cooks = (wr / (self.sigma[None, :] * room)) ** 2 * hat[:, None] / self.rank
         zero = w == 0  # rows of weight 0, as lm() shows them
@@ -157,7 +189,20 @@ class Inference:
         return {"hat": hat, "weighted_residuals": wr, "rstandard": std, "rstudent": student,
                 "cooks_distance": cooks, "sigma": sigma_i}
 
-    def summary(self, names: Optional[list] = None, response_names: Optional[list] = None) -> str:
+    def _rows(self, X: Any) -> torch.Tensor:
+        """``X`` (m, d) as float64, its columns checked against ``term_names`` when both have names."""
+        from .validation import check_X, column_names
+
+        d = self.params.shape[1] - int(self.intercept)
+        names = (self.term_names or [])[int(self.intercept):]
+        given = column_names(X) if hasattr(X, "columns") else None
+        if names and given is not None and list(given) != names:
+            raise ValueError(f"X has columns {list(given)}, but the model was fitted with {names}; "
+                             "pass the same columns in the same order.")
+        return check_X(X, n_features=d, dtype=torch.float64, task="predicting")
+
+    def summary(self, names: Optional[list] = None, response_names: Optional[list] = None,
+                exact: Any = None) -> str:
         """A coefficient table per response, as ``summary.lm()`` prints it.
 
         >>> import gradlm
@@ -166,17 +211,23 @@ class Inference:
         Estimate  Std. Error  t value  Pr(>|t|)
         """
         p = self.params.shape[1]
-        names = list(names) if names is not None else [f"x{j}" for j in range(1, p + 1 - int(self.intercept))]
-        names = (["(Intercept)"] if self.intercept else []) + names
+        if names is not None:
+            names = (["(Intercept)"] if self.intercept else []) + list(names)
+        else:
+            names = self.term_names or ((["(Intercept)"] if self.intercept else [])
+                                        + [f"x{j}" for j in range(1, p + 1 - int(self.intercept))])
         width = max(len(n) for n in names) + 2
         responses = response_names or [f"y{j + 1}" for j in range(self.params.shape[0])]
+        exact = None if exact is None else np.asarray(exact, dtype=np.float64).reshape(self.params.shape)
         lines = []
         for j, response in enumerate(responses):
             lines.append(f"Response {response}:" if len(responses) > 1 else "Coefficients:")
-            lines.append(" " * width + f"{'Estimate':>9}  {'Std. Error':>10}  {'t value':>7}  {'Pr(>|t|)':>8}")
+            lines.append(" " * width + f"{'Estimate':>9}  {'Std. Error':>10}  {'t value':>7}  {'Pr(>|t|)':>8}"
+                         + ("  Least squares" if exact is not None else ""))
             for i, name in enumerate(names):
                 lines.append(f"{name:<{width}}{self.params[j, i]:>9.4g}  {self.bse[j, i]:>10.4g}  "
-                             f"{self.tvalues[j, i]:>7.3f}  {self.pvalues[j, i]:>8.3g}")
+                             f"{self.tvalues[j, i]:>7.3f}  {self.pvalues[j, i]:>8.3g}"
+                             + (f"  {exact[j, i]:>13.7g}" if exact is not None else ""))
             lines.append(f"Residual standard error: {self.sigma[j]:.4g} on {self.df_resid} degrees of freedom")
             lines.append(f"Multiple R-squared: {self.rsquared[j]:.4g},  Adjusted R-squared: {self.rsquared_adj[j]:.4g}")
             if self.df_model > 0:
@@ -185,7 +236,8 @@ class Inference:
             lines.append("")
         if not self.converged:
             lines.append("Not converged: these are computed at the gradient-descent coefficients, which are not "
-                         "certified to be the least-squares ones.")
+                         "certified to be the least-squares ones (sigma comes from their residuals, so the standard "
+                         "errors are too large too); raise epochs, or read the least-squares estimates.")
         return "\n".join(lines).rstrip() + "\n"
 
     def to_dict(self) -> dict:
@@ -210,7 +262,7 @@ class Inference:
         out.sigma = np.atleast_1d(np.asarray(design["sigma"], dtype=np.float64))
         out.scale = out.sigma ** 2
         out.df_resid = int(design["df_residual"])
-        out.ssr = out.scale * out.df_resid
+        out.ssr = out.scale * float(out.df_resid)
         if weight is not None:
             W = np.asarray(weight, dtype=np.float64).reshape(len(out.sigma), -1)
             b = np.asarray(bias, dtype=np.float64).reshape(-1, 1)
@@ -235,7 +287,9 @@ def infer(weight: Any, bias: Any, X: Any, y: Any = None, *, sample_weight: Any =
     """
     from .lstsq import solve
     from .streaming import Stream
+    from .validation import check_X_y_view
 
+    rows = None
     if isinstance(X, (Stream, SufficientStatistics)):
         if y is not None or sample_weight is not None:
             raise ValueError("with a Stream or SufficientStatistics as X, pass neither y nor sample_weight "
@@ -246,14 +300,45 @@ def infer(weight: Any, bias: Any, X: Any, y: Any = None, *, sample_weight: Any =
         design = ScaledDesign(stats)
     else:
         design, stats = solve(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept)[1:]
+        Xv, yv = check_X_y_view(X, y)
+        w = as_weight(sample_weight, Xv.shape[0])
+        rows = lambda: (Xv, yv, w)  # noqa: E731
     if not fit_intercept and np.any(np.asarray(bias) != 0):
         raise ValueError("fit_intercept=False, but bias is not 0.")
-    return Inference(design, stats, weight, bias, converged=converged)
+    d, k = stats.G.shape[0], stats.C.shape[1]
+    if np.size(weight) != d * k or np.size(bias) != k:
+        raise ValueError(f"the data have {d} feature(s) and {k} response(s); weight must be ({k}, {d}) and bias "
+                         f"({k},): pass the data the coefficients were fitted on.")
+    return Inference(design, stats, weight, bias, converged=converged, rows=rows)
 
 
 def check_level(level: float) -> None:
-    if not isinstance(level, (int, float)) or not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < float(level) < 1:
         raise ValueError(f"level must be a number between 0 and 1 (e.g. 0.95); got {level!r}.")
+
+
+def _t_critical(level: float, df: int) -> float:
+    """The two-sided ``level`` quantile of t with ``df`` degrees of freedom; NaN without any (a saturated fit)."""
+    return t_quantile(0.5 + float(level) / 2, df) if df > 0 else math.nan
+
+
+def residual_sum_of_squares(X: torch.Tensor, y: torch.Tensor, weight: Any, bias: Any,
+                            sample_weight: Optional[torch.Tensor] = None) -> np.ndarray:
+    """``sum w (y - X W' - b)^2`` per response from the rows, a chunk at a time in float64 (k,).
+
+    >>> X = torch.tensor([[0.0], [1.0]]); y = torch.tensor([[1.0], [1.0]])
+    >>> residual_sum_of_squares(X, y, [[1.0]], [1.0]).tolist()
+    [1.0]
+    """
+    W = torch.as_tensor(np.asarray(weight, dtype=np.float64)).reshape(y.shape[1], -1)
+    b = torch.as_tensor(np.asarray(bias, dtype=np.float64)).reshape(-1)
+    out = torch.zeros(y.shape[1], dtype=torch.float64)
+    for start in range(0, X.shape[0], CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        r = y[rows].to("cpu", torch.float64) - torch.addmm(b, X[rows].to("cpu", torch.float64), W.T)
+        r = r * r
+        out += r.sum(dim=0) if sample_weight is None else sample_weight[rows].to("cpu", torch.float64) @ r
+    return out.numpy()
 
 
 def confint(estimate: Any, std_error: Any, df: int, level: float = 0.95) -> np.ndarray:
@@ -264,7 +349,7 @@ def confint(estimate: Any, std_error: Any, df: int, level: float = 0.95) -> np.n
     """
     check_level(level)
     estimate, std_error = np.asarray(estimate, dtype=np.float64), np.asarray(std_error, dtype=np.float64)
-    half = t_quantile(0.5 + level / 2, df) * std_error
+    half = _t_critical(level, int(df)) * std_error
     return np.stack([estimate - half, estimate + half], axis=-1)
 
 

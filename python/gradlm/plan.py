@@ -298,6 +298,8 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     lr_auto = lr == AUTO
     if distributed:
         plan.settings["processes"] = world
+    if weights is not None:
+        plan.settings["weighted"] = True  # (so that History.inference asks for the weights again)
     if lr_auto or tol not in (None, AUTO):
         plan.ensure_statistics()  # mini-batches from disk: the moments take one pass first
     if lr_auto:

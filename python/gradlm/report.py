@@ -266,7 +266,7 @@ class FitReport:
                          f"needs about {math.sqrt(kappa):.2g} epochs per digit; standardizing the data (GDRegressor "
                          "and gd_lm do by default) often lowers it.")
         if self.epochs_needed is not None and self.epochs_needed > self.epochs_run:
-            step = f"lr={self.lr:.3g}" + (f", momentum={self.momentum:.3g}" if self.momentum else "")
+            step = f"lr={self.lr:.3g}" + (f", momentum={self.momentum:.6g}" if self.momentum else "")
             hints.append(f"At this step ({step}) it needs about {self.epochs_needed:,} epochs"
                          + (f"; lr='auto' and momentum='auto' need about {self.epochs_needed_auto:,}"
                             if self.epochs_needed_auto is not None and self.epochs_needed_auto < self.epochs_needed

@@ -346,3 +346,13 @@ def test_conf_int_takes_statsmodels_alpha_and_r_level():
     ref = sm.OLS(y, sm.add_constant(X)).fit().conf_int(alpha=0.1)
     np.testing.assert_allclose(inf.conf_int(0.1)[0], ref, rtol=1e-6)
     np.testing.assert_allclose(inf.conf_int(level=np.float32(0.9))[0], ref, rtol=1e-6)
+
+
+def test_anova_term_that_adds_no_rank_has_nan_not_an_error():
+    """A term collinear with the ones before it: f_sf raised on its 0 degrees of freedom."""
+    X, y = diabetes()
+    Xc = np.column_stack([X[:, :3], X[:, 0] + X[:, 1]])
+    stats = gradlm.analytic.SufficientStatistics(*(gradlm.validation.check_X_y_view(Xc, y)))
+    out = sequential_anova(stats, [0, 1, 2, 3, 4], gradlm.GDRegressor().fit(Xc, y).inference_)
+    assert out["df"].tolist() == [1, 1, 1, 0] and np.isnan(out["p_value"][0, 3])
+    assert np.isfinite(out["p_value"][0, :3]).all()

@@ -391,7 +391,10 @@ def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: I
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_sq = ss / dfs[None, :]
         f_value = mean_sq / inference.scale[:, None]
-        p_value = f_sf(f_value, dfs[None, :], inference.df_resid) if inference.df_resid > 0 else f_value * np.nan
+        p_value = np.full_like(f_value, np.nan)  # (NaN for a term that adds no rank, as R's NA)
+        tested = dfs > 0
+        if inference.df_resid > 0 and tested.any():
+            p_value[:, tested] = f_sf(f_value[:, tested], dfs[None, tested], inference.df_resid)
     return {"term": np.asarray(terms), "df": dfs, "sum_sq": ss, "mean_sq": mean_sq, "f_value": f_value,
             "p_value": p_value, "residual_df": inference.df_resid, "residual_sum_sq": inference.ssr}
 

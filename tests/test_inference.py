@@ -175,16 +175,35 @@ def test_longley_summary_matches_lm(R):
     np.testing.assert_allclose(inf.fvalue[0], R("summary(lm(Employed ~ ., longley))$fstatistic[1]")[0], rtol=RTOL)
 
 
-def test_collinear_predictors_have_aliased_coefficients():
+def test_collinear_predictors_are_aliased_as_lm_does():
+    """Every coefficient a null direction touched was NaN (all 18 of a rank-15 fit); lm() aliases the columns that
+    are combinations of the ones before them, and reports the others from the model without them."""
     X, y = diabetes()
-    Xc = np.column_stack([X, X[:, 0] + X[:, 1]])
-    inf = gradlm.GDRegressor().fit(Xc, y).inference_
+    Xc = np.column_stack([X[:, :2], X[:, 0] + X[:, 1], X[:, 2:], 2 * X[:, 3]])
+    est = gradlm.GDRegressor().fit(Xc, y)
+    inf = est.inference_
     assert inf.rank == 7 and inf.df_resid == len(y) - 7
-    assert inf.aliased.tolist() == [False, True, True, False, False, False, False, True]
-    assert np.isnan(inf.bse[0, inf.aliased]).all() and np.isfinite(inf.bse[0, ~inf.aliased]).all()
-    # the estimable ones keep lm()'s standard errors (the collinear column changes nothing else)
+    assert inf.aliased.tolist() == [False, False, False, True, False, False, False, False, True]
     ref = sm.OLS(y, sm.add_constant(X)).fit()
-    np.testing.assert_allclose(inf.bse[0, 3:7], ref.bse[3:7], rtol=RTOL)
+    kept = ~inf.aliased
+    np.testing.assert_allclose(inf.params[0, kept], ref.params, rtol=RTOL)
+    np.testing.assert_allclose(inf.bse[0, kept], ref.bse, rtol=RTOL)
+    assert np.isnan(inf.params[0, ~kept]).all() and np.isnan(inf.bse[0, ~kept]).all()
+    np.testing.assert_allclose(inf.predict(Xc[:5])["fit"][:, 0], est.predict(Xc[:5]), rtol=1e-9)
+    np.testing.assert_allclose(inf.predict(Xc[:5], interval="confidence")["se_fit"][:, 0],
+                               ref.get_prediction(sm.add_constant(X[:5])).se_mean, rtol=RTOL)
+
+
+def test_rank_deficient_without_residual_degrees_of_freedom_aliases_as_lm(R):
+    """crops with a 15-level factor: rank 15 of 18, df 0; lm() aliases the last three columns only."""
+    A = np.asarray(R("model.matrix(~ factor(1:15) + temperature + rainfall + humidity, "
+                     "data.frame(temperature = c(73, 91, 87, 102, 69, 74, 91, 88, 101, 68, 73, 92, 87, 103, 68), "
+                     "rainfall = c(67, 88, 134, 43, 96, 66, 87, 135, 44, 96, 66, 87, 134, 43, 97), "
+                     "humidity = c(43, 64, 58, 37, 70, 44, 65, 59, 38, 71, 43, 64, 58, 37, 70)))"))
+    y = np.arange(15.0) ** 1.5
+    inf = gradlm.GDRegressor().fit(A[:, 1:], y).inference_
+    assert inf.rank == 15 and inf.df_resid == 0
+    assert inf.aliased.tolist() == [False] * 15 + [True] * 3
 
 
 @pytest.fixture
@@ -348,11 +367,11 @@ def test_conf_int_takes_statsmodels_alpha_and_r_level():
     np.testing.assert_allclose(inf.conf_int(level=np.float32(0.9))[0], ref, rtol=1e-6)
 
 
-def test_anova_term_that_adds_no_rank_has_nan_not_an_error():
+def test_anova_leaves_out_a_term_that_adds_no_rank_as_lm():
     """A term collinear with the ones before it: f_sf raised on its 0 degrees of freedom."""
     X, y = diabetes()
     Xc = np.column_stack([X[:, :3], X[:, 0] + X[:, 1]])
     stats = gradlm.analytic.SufficientStatistics(*(gradlm.validation.check_X_y_view(Xc, y)))
     out = sequential_anova(stats, [0, 1, 2, 3, 4], gradlm.GDRegressor().fit(Xc, y).inference_)
-    assert out["df"].tolist() == [1, 1, 1, 0] and np.isnan(out["p_value"][0, 3])
-    assert np.isfinite(out["p_value"][0, :3]).all()
+    assert out["df"].tolist() == [1, 1, 1] and out["term"].tolist() == [1, 2, 3]
+    assert np.isfinite(out["p_value"]).all()

@@ -25,10 +25,12 @@ the rank is decided there:
 an eigenvalue (a squared singular value) when it exceeds
 ``lambda_max * 10 eps * d`` (the moments know the squares to about ``d eps``
 of the largest). The rank counts the intercept, as ``lm()``'s does. Below
-full rank, least squares has many solutions: gradlm's is the one of least
-norm on the scaled problem, and a coefficient the data do not determine (one
-with a component along the null space) is *aliased*: its standard error is
-NaN.
+full rank, least squares has many solutions: :func:`gradlm.lstsq`'s is the
+one of least norm on the scaled problem. The inference takes ``lm()``'s
+instead: a column that is a combination of the columns before it is
+*aliased* (as ``lm()``'s pivoting leaves it out: its coefficient is NA), and
+the others are those of the model without the aliased columns, which
+predicts the same (:meth:`ScaledDesign.basic`).
 
 Everything the inference needs is kept as ``half`` (p, q), with
 ``(A'WA)^+ = half half'``, so that streamed, distributed and in-memory fits
@@ -52,8 +54,8 @@ REFINE_CONDITION = 1e3
 EPS = float(torch.finfo(torch.float64).eps)
 RANK_RTOL_ROWS = EPS
 RANK_RTOL_MOMENTS = 10 * EPS
-# A coefficient is aliased when the null space holds more than this share of its (scaled) direction.
-ALIASED = 1e-6
+# A null-space component below this (on the scaled problem) counts as 0 when the aliased columns are chosen.
+ALIASED = 1e-7
 
 
 class ScaledDesign:
@@ -109,7 +111,7 @@ class ScaledDesign:
         self.bias = stats.my - self.weight @ stats.mx
         self.rank = int(keep.sum()) + self.intercept
         slopes = V / s / scale[:, None]  # (X_c'WX_c)^+ = slopes slopes'
-        aliased = null.norm(dim=1) > ALIASED if null.shape[1] else torch.zeros(d, dtype=torch.bool)
+        null_coef = null / scale[:, None]  # the null space on the coefficients' own scale
         if self.intercept:
             # [1, x] against the centred parameters: the intercept is b - m'w (block inverse), made exact by an
             # extra column 1/sqrt(sum w)
@@ -117,12 +119,12 @@ class ScaledDesign:
             self.half[0, :-1] = -(self.center @ slopes)
             self.half[0, -1] = 1.0 / math.sqrt(self.total_weight)
             self.half[1:, :-1] = slopes
-            m = self.center / scale
-            intercept_aliased = null.shape[1] > 0 and float((null.T @ m).norm()) > ALIASED * max(float(m.norm()), 1.0)
-            aliased = torch.cat([torch.tensor([intercept_aliased]), aliased])
+            # moving the slopes along a null direction n moves the intercept by -m'n (the predictions stay)
+            null = torch.cat([-(self.center / scale)[None, :] @ null, null])
+            null_coef = torch.cat([-self.center[None, :] @ null_coef, null_coef])
         else:
             self.half = slopes
-        self.aliased = aliased.numpy()
+        self._settle_aliasing(null, null_coef)
 
     def _factor_rows(self, X: torch.Tensor, y: torch.Tensor, w: Optional[torch.Tensor],
                      stats: SufficientStatistics) -> None:
@@ -148,7 +150,50 @@ class ScaledDesign:
         self.bias = coef[:, 0].contiguous() if self.intercept else torch.zeros(coef.shape[0], dtype=torch.float64)
         self.weight = coef[:, int(self.intercept):].contiguous()
         self.half = V / s / scale[:, None]
-        self.aliased = (null.norm(dim=1) > ALIASED).numpy() if null.shape[1] else np.zeros(A.shape[1], dtype=bool)
+        self._settle_aliasing(null, null / scale[:, None])
+
+    def _settle_aliasing(self, null: torch.Tensor, null_coef: torch.Tensor) -> None:
+        """``lm()``'s aliased columns and the map to its solution, from the null space (p, m): on the scaled
+        problem (to decide) and on the coefficients' scale (to move along).
+
+        Elimination on the null space's rows from the last column back: a column is aliased when a null
+        direction involves it and no later column left, that is when it is a combination of the columns before
+        it, as ``lm()``'s pivoting (which moves such columns to the end) decides. Then ``half`` becomes that of
+        the model without them, and :meth:`basic` moves coefficients there."""
+        p, m = null.shape
+        self.aliased = np.zeros(p, dtype=bool)
+        self.moves = torch.zeros(p, 0, dtype=torch.float64)
+        if m == 0:
+            return
+        rows = null.T.clone()  # (m, p)
+        left = list(range(m))
+        chosen = []
+        for j in reversed(range(p)):
+            if not left:
+                break
+            values = rows[left, j].abs()
+            i = int(values.argmax())
+            if float(values[i]) <= ALIASED:
+                continue
+            pivot = left.pop(i)
+            chosen.append(j)
+            for other in left:
+                rows[other] -= rows[other, j] / rows[pivot, j] * rows[pivot]
+        if len(chosen) < m:  # (not expected: rounding hid a direction) every column a null direction involves
+            self.aliased = (null.norm(dim=1) > ALIASED).numpy()
+            return
+        aliased = sorted(chosen)
+        self.aliased[aliased] = True
+        self.moves = null_coef @ torch.linalg.inv(null_coef[aliased])  # (p, m): K = N (N_A)^-1
+        self.half = self.half - self.moves @ self.half[aliased]
+
+    def basic(self, coef: Any) -> torch.Tensor:
+        """Coefficients (k, p), intercept first, moved along the null space to ``lm()``'s solution: 0 for the
+        aliased columns, the same predictions (themselves at full rank)."""
+        coef = torch.as_tensor(np.asarray(coef, dtype=np.float64))
+        if not self.aliased.any():
+            return coef
+        return coef - coef[:, torch.as_tensor(self.aliased)] @ self.moves.T
 
     def _cross_residual(self, rows: tuple, scale: torch.Tensor, y_center: torch.Tensor,
                         scaled: torch.Tensor) -> torch.Tensor:
@@ -183,7 +228,8 @@ class ScaledDesign:
     def to_dict(self) -> dict:
         """Plain arrays (for R, or a file); :meth:`from_dict` rebuilds the design from them."""
         return {"half": self.half.numpy(), "aliased": self.aliased, "rank": self.rank, "center": self.center.numpy(),
-                "total_weight": self.total_weight, "intercept": self.intercept, "from_rows": self.from_rows}
+                "total_weight": self.total_weight, "intercept": self.intercept, "from_rows": self.from_rows,
+                "moves": self.moves.numpy()}
 
     @classmethod
     def from_dict(cls, values: dict) -> "ScaledDesign":
@@ -194,6 +240,7 @@ class ScaledDesign:
         out.intercept = bool(values["intercept"])
         out.half = torch.as_tensor(np.asarray(values["half"], dtype=np.float64)).reshape(d + out.intercept, -1)
         out.aliased = np.asarray(values["aliased"], dtype=bool).reshape(-1)
+        out.moves = torch.as_tensor(np.asarray(values["moves"], dtype=np.float64)).reshape(len(out.aliased), -1)
         out.rank = int(values["rank"])
         out.total_weight = float(values["total_weight"])
         out.from_rows = bool(values["from_rows"])

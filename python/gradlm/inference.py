@@ -57,7 +57,11 @@ class Inference:
     ``f_pvalue``, ``llf``, ``aic``, ``bic`` (k,); ``df_resid``, ``df_model``
     (the F statistic's numerator df), ``rank``, ``nobs``; ``aliased`` (p,);
     ``converged``; ``term_names`` (p,), when known. Names follow statsmodels'
-    results (arrays keep one row per response, also for one).
+    results (arrays keep one row per response, also for one). For collinear
+    predictors, ``params`` are ``lm()``'s: NaN for the aliased columns (those
+    that are combinations of the columns before them), the others those of the
+    model without them, which predicts as the fit does (see
+    :class:`gradlm.design.ScaledDesign`).
 
     >>> import gradlm, torch
     >>> X, y = gradlm.datasets.crops()
@@ -77,7 +81,9 @@ class Inference:
         stats = statistics.to("cpu")
         self.design = design
         self.intercept = design.intercept
-        self.params = (torch.cat([b[:, None], W], dim=1) if design.intercept else W).numpy()
+        # lm()'s solution for collinear predictors (the same predictions): aliased coefficients NaN, as its NA
+        self._coef = design.basic(torch.cat([b[:, None], W], dim=1) if design.intercept else W).numpy()
+        self.params = np.where(design.aliased[None, :], np.nan, self._coef)
         self.tss = stats.yy.numpy().copy()
         if rss is not None:
             self.ssr = np.asarray(rss, dtype=np.float64).reshape(-1)
@@ -144,7 +150,7 @@ class Inference:
         check_level(level)
         Xt = self._rows(X)
         A = Xt.numpy()
-        fit = A @ self.params[:, int(self.intercept):].T + (self.params[:, 0] if self.intercept else 0.0)
+        fit = A @ self._coef[:, int(self.intercept):].T + (self._coef[:, 0] if self.intercept else 0.0)
         unit = self.design.leverage(Xt).numpy()  # Var(fit) / sigma^2
         se_fit = np.sqrt(unit)[:, None] * self.sigma[None, :]
         lower = upper = np.full_like(fit, np.nan)
@@ -266,7 +272,8 @@ class Inference:
         if weight is not None:
             W = np.asarray(weight, dtype=np.float64).reshape(len(out.sigma), -1)
             b = np.asarray(bias, dtype=np.float64).reshape(-1, 1)
-            out.params = np.hstack([b, W]) if out.intercept else W
+            out._coef = out.design.basic(np.hstack([b, W]) if out.intercept else W).numpy()
+            out.params = np.where(out.design.aliased[None, :], np.nan, out._coef)
         return out
 
 
@@ -360,7 +367,8 @@ def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: I
     ``attr(, "assign")``: 0 the intercept column, then 1, 2, ...). A term's
     sum of squares is the fall in the least-squares RSS when it joins the
     terms before it (from the moments, each nested model solved on the scaled
-    problem); the residual row is the fit's.
+    problem); the residual row is the fit's. A term that adds no rank (its
+    columns aliased) is left out, as ``anova.lm()`` leaves it.
     """
     assign = [int(a) for a in np.atleast_1d(np.asarray(assign))]
     columns = [a for a in assign if a != 0] if inference.intercept else assign
@@ -386,8 +394,11 @@ def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: I
         df.append(rank - previous_rank)
         sum_sq.append((previous_rss - rss).clamp(min=0.0))
         previous_rss, previous_rank = rss, rank
-    ss = torch.stack(sum_sq, dim=1).numpy()  # (k, T)
-    dfs = np.asarray(df)
+    # a term whose columns are all aliased adds nothing: left out, as anova.lm() leaves it
+    shown = [i for i, value in enumerate(df) if value > 0]
+    terms = [terms[i] for i in shown]
+    ss = torch.stack(sum_sq, dim=1).numpy()[:, shown]  # (k, T)
+    dfs = np.asarray(df)[shown]
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_sq = ss / dfs[None, :]
         f_value = mean_sq / inference.scale[:, None]

@@ -27,3 +27,16 @@ def test_fit_lm_drops_the_intercept_column_and_matches_lstsq_and_gdregressor():
         for j in range(2)], rtol=1e-10)
     assert out["rank"] == 4 and out["df_residual"] == X.shape[0] - 4  # lm()'s rank: the intercept counts
 
+
+
+def test_row_diagnostics_and_intervals_from_the_design_r_keeps():
+    """R passes back the design dict alone (no coefficients) for the row diagnostics: 'Inference' object has no
+    attribute 'params'."""
+    X, y = gradlm.datasets.crops()
+    X64 = np.column_stack([np.ones(15), X.numpy()]).astype(np.float64)
+    out = r_bridge.fit_lm(X64, y.numpy()[:, 0].astype(np.float64), drop_column=0)
+    design = out["inference"]["design"]
+    rows = r_bridge.row_diagnostics(design, X64[:, 1:], out["residuals"])
+    assert rows["hat"].shape == (15,) and np.isclose(rows["hat"].sum(), 4.0)  # the trace of the hat matrix: p
+    pred = r_bridge.predict_intervals(design, out["coef"], out["intercept"], X64[:2, 1:], "confidence")
+    np.testing.assert_allclose(pred["fit"][:, 0], out["fitted"][:2], rtol=1e-12)

@@ -199,8 +199,8 @@ class Inference:
         """``X`` (m, d) as float64, its columns checked against ``term_names`` when both have names."""
         from .validation import check_X, column_names
 
-        d = self.params.shape[1] - int(self.intercept)
-        names = (self.term_names or [])[int(self.intercept):]
+        d = len(self.design.aliased) - int(self.intercept)
+        names = (getattr(self, "term_names", None) or [])[int(self.intercept):]
         given = column_names(X) if hasattr(X, "columns") else None
         if names and given is not None and list(given) != names:
             raise ValueError(f"X has columns {list(given)}, but the model was fitted with {names}; "

@@ -4,15 +4,36 @@
 #' `gd_lm()` fits a linear model like [stats::lm()], by gradient descent on
 #' PyTorch (the Python core's `GDRegressor`). Formulas work as in `lm()`:
 #' several responses with `cbind()`, factors and characters as contrasts
-#' (treatment contrasts unless `contrasts` says otherwise), `na.action` and
-#' `subset`.
+#' (treatment contrasts unless `contrasts` says otherwise), `weights`,
+#' `offset()` terms and `offset`, models without an intercept (`- 1`, `+ 0`),
+#' `na.action` (with `na.exclude`'s padding) and `subset`.
 #'
-#' The fit has methods for `print()`, `summary()`, `predict()`, `fitted()`,
-#' `residuals()`, `nobs()` and `plot()`, and the tidiers `tidy()`, `glance()`
-#' and `augment()`; `coef()` and `df.residual()` work through R's defaults.
-#' `summary()` shows the coefficients beside the exact least-squares ones,
-#' which `lm()` also gives, but no standard errors; there are no `vcov()`,
-#' `confint()`, `anova()` or `logLik()` methods.
+#' The fit has the methods of an `lm` fit: `print()`, `summary()` (the
+#' coefficient table of [stats::summary.lm()], with the exact least-squares
+#' estimates and the optimality gap beside it), `predict()` (with `interval`,
+#' `level` and `se.fit`), `fitted()`, `residuals()`, `model.matrix()`,
+#' `weights()`, `nobs()`, `plot()` (lm's diagnostic panels and the loss curve),
+#' the inference methods `vcov()`, `confint()`, `anova()`, `logLik()` (so
+#' `AIC()` and `BIC()`), `deviance()`, `sigma()`, the row diagnostics
+#' `hatvalues()`, `cooks.distance()`, `rstandard()`, `rstudent()`,
+#' `influence()` (see [gd_lm-inference]), and the tidiers `tidy()`, `glance()`
+#' and `augment()` with broom's column names (see [gd_lm-tidiers]). Every
+#' number comes from the core: the inference is computed there from the
+#' data's moments, at the fitted (gradient-descent) coefficients.
+#'
+#' Inference at coefficients that did not converge is flagged: `summary()`
+#' says that the standard errors are computed at the gradient-descent
+#' coefficients, which are not the least-squares ones.
+#'
+#' Several responses (`cbind()`): per response, as `lm()`'s `mlm` fits:
+#' `summary()` gives one summary per response; `sigma()`, `deviance()`,
+#' `cooks.distance()`, `rstandard()`, `rstudent()` one value (column) per
+#' response; `confint()` rows named `response:term` as `confint.mlm`. Where
+#' `lm()` has no per-response answer gradlm decides: `vcov()` wants
+#' `response =` (lm's `vcov.mlm` gives the cross-response covariance, which
+#' gradlm does not compute); `predict()` with an interval or `se.fit` gives
+#' one matrix (or vector) per response; `anova()` one table per response;
+#' `logLik()` refuses, as `lm()` does (`glance()` has it per response).
 #'
 #' @details
 #' By default no setting needs choosing: the data are standardized, the
@@ -65,10 +86,24 @@
 #'   numbers are; or `"float32"`.
 #' @param subset,na.action,contrasts As in [stats::lm()]: `contrasts` is a
 #'   list naming, for factors, a contrast function or giving a contrast matrix.
+#' @param weights Precision weights, as in [stats::lm()]: evaluated in `data`,
+#'   non-negative; the fit minimises the weighted sum of squares. Rows of
+#'   weight 0 count for nothing (nor in `nobs()` and the degrees of freedom).
+#'   For the default method, a numeric vector of one weight per row.
+#' @param offset As in [stats::lm()]: a known part of the response, evaluated
+#'   in `data` (as are `offset()` terms of the formula); fitted values and
+#'   predictions include it. With an offset, R-squared, adjusted R-squared and
+#'   the F statistic are those of the fitted values less the offset, as
+#'   `summary.lm()` computes them from R 4.3 on (R 4.2's does not subtract
+#'   the offset).
+#' @param intercept For the default method: fit an intercept (`TRUE`, the
+#'   default) or not.
 #' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`, `on_divergence`
 #'   (see [fit.gradlm.model.LinearModel()]).
 #' @return An object of class `gd_lm`: the coefficients (`coef()`), the exact
 #'   least-squares ones (`lstsq_coefficients`), fitted values and residuals,
+#'   `rank` and `df.residual` (as `lm()`'s), `weights` and `offset` when given,
+#'   the core's `inference` (standard errors, tests, the design's moments),
 #'   the training `history`, and the core's `report` of the fit (a list:
 #'   `loss`, `optimum_loss`, `gap`, `coef_error`, `tol`, `converged`,
 #'   `stop_reason`, `epochs_run`, `r_squared`, `condition_number`, `lr`,
@@ -78,7 +113,11 @@
 #' fit  # the verdict: converged, and how close to least squares
 #' summary(fit)
 #' predict(fit, crops[1:3, ])
-#' plot(fit)
+#' m <- gd_lm(mpg ~ wt + hp, data = mtcars, weights = 1 / disp)
+#' summary(m)
+#' confint(m)
+#' predict(m, mtcars[1:3, ], interval = "confidence")
+#' plot(m, which = 1)
 #' @export
 gd_lm <- function(formula, ...) UseMethod("gd_lm")
 
@@ -86,7 +125,7 @@ gd_lm <- function(formula, ...) UseMethod("gd_lm")
 #' @export
 gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
-                          init = "torch", dtype = NULL, subset, na.action, contrasts = NULL, ...) {
+                          init = "torch", dtype = NULL, subset, weights, na.action, offset, contrasts = NULL, ...) {
   refuse_lm_only_arguments(match.call(expand.dots = FALSE)$...)
   if (missing(data)) stop("data is required: the data.frame holding the formula's variables.", call. = FALSE)
   if (!is.data.frame(data)) stop(sprintf("data must be a data.frame; got %s.", class(data)[1]), call. = FALSE)
@@ -100,25 +139,32 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
          call. = FALSE)
   }
   mf <- match.call(expand.dots = FALSE)
-  mf <- mf[c(1L, match(c("formula", "data", "subset", "na.action"), names(mf), 0L))]
+  mf <- mf[c(1L, match(c("formula", "data", "subset", "weights", "na.action", "offset"), names(mf), 0L))]
   mf$drop.unused.levels <- TRUE
   mf[[1L]] <- quote(stats::model.frame)
+  if (!missing(weights)) {
+    # NA weights would be dropped silently by na.omit with their rows: refused instead.
+    raw <- eval(mf$weights, data, environment(formula))
+    check_weights(raw, if (missing(subset)) NULL else "")
+  }
   mf <- eval(mf, parent.frame())
   if (nrow(mf) == 0L) stop("no rows are left after removing those with NA (na.action).", call. = FALSE)
   mt <- attr(mf, "terms")
-  if (!is.null(attr(mt, "offset"))) {
-    stop("gd_lm does not fit offset() terms yet (it would ignore them); subtract the offset from the response, ",
-         "e.g. I(y - offset) ~ x, or use lm().", call. = FALSE)
-  }
-  if (attr(mt, "intercept") == 0L) {
-    stop("gd_lm always fits an intercept (the bias); remove '- 1' or '+ 0' from the formula.", call. = FALSE)
-  }
   y <- stats::model.response(mf)
   if (!is.numeric(y)) stop("the response must be numeric.", call. = FALSE)
+  w <- stats::model.weights(mf)
+  if (!is.null(w)) w <- check_weights(w)
+  off <- stats::model.offset(mf)
+  if (!is.null(off) && NROW(off) != NROW(y)) {
+    stop(sprintf("the offset has %d value(s) for %d row(s); give one per row of data.", NROW(off), NROW(y)),
+         call. = FALSE)
+  }
   x <- stats::model.matrix(mt, mf, contrasts.arg = contrasts)
   contrasts <- attr(x, "contrasts")
-  intercept <- which(colnames(x) == "(Intercept)")
-  if (ncol(x) == length(intercept)) {
+  assign <- attr(x, "assign")
+  intercept <- attr(mt, "intercept") == 1L
+  intercept_column <- if (intercept) which(colnames(x) == "(Intercept)") else integer()
+  if (ncol(x) == length(intercept_column)) {
     stop("the formula has no predictors; add at least one term on the right.", call. = FALSE)
   }
   responses <- if (is.matrix(y)) colnames(y) else deparse(formula[[2L]])
@@ -126,17 +172,19 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
   # The intercept column is dropped in Python, as a view: no copy of the model matrix here.
   x <- as_numeric_data(x, "x")  # Inf survives na.action
   y <- as_numeric_data(y, "y")
-  predictors <- colnames(x)[-intercept]
+  predictors <- if (intercept) colnames(x)[-intercept_column] else colnames(x)
   out <- gd_lm_bridge(x, y, predictors, responses, epochs = epochs, lr = lr, batch_size = batch_size,
                       optimizer = optimizer, momentum = momentum, standardize = standardize,
                       seed = seed, tol = tol, patience = patience, init = init, dtype = dtype,
-                      drop_column = intercept - 1L, ...)
+                      drop_column = if (intercept) intercept_column - 1L, weights = w, offset = off,
+                      intercept = intercept, assign = assign, ...)
   out$terms <- mt
   out$model <- mf
   out$xlevels <- stats::.getXlevels(mt, mf)
   out$contrasts <- contrasts
   out$session_values <- outside[found]  # names the formula takes from the session, not the data
   out$na.action <- attr(mf, "na.action")
+  out$offset_argument <- if (!missing(offset)) substitute(offset)  # predict() evaluates it in newdata
   out$call <- gd_lm_call(match.call())
   out
 }
@@ -145,33 +193,64 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
 #' @export
 gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
-                          init = "torch", dtype = NULL, ...) {
-  refuse_lm_only_arguments(match.call(expand.dots = FALSE)$..., also = "contrasts")
+                          init = "torch", dtype = NULL, weights = NULL, intercept = TRUE, ...) {
+  refuse_lm_only_arguments(match.call(expand.dots = FALSE)$..., also = c("contrasts", "offset"))
+  if (!isTRUE(intercept) && !isFALSE(intercept)) stop("intercept must be TRUE or FALSE.", call. = FALSE)
   x <- as_numeric_data(formula, "x")
   if (length(dim(x)) < 2L) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
   # Names are not set on x itself: that would copy the user's matrix.
   predictors <- colnames(x)
   if (is.null(predictors)) predictors <- paste0("x", seq_len(ncol(x)))
   if ("(Intercept)" %in% predictors) {
-    stop("x has a column named '(Intercept)'; gd_lm fits the intercept itself: drop that column.", call. = FALSE)
+    stop("x has a column named '(Intercept)'; gd_lm fits the intercept itself (intercept = TRUE): drop that column.",
+         call. = FALSE)
   }
   if (missing(y)) stop("y is required with a matrix of predictors.", call. = FALSE)
   responses <- if (is.matrix(y) || is.data.frame(y)) colnames(y) else "y"
   if (is.null(responses)) responses <- paste0("y", seq_len(ncol(y)))
   y <- as_numeric_data(y, "y")
+  if (!is.null(weights)) {
+    weights <- check_weights(weights)
+    if (length(weights) != NROW(y)) {
+      stop(sprintf("weights has %d value(s) for %d row(s); give one weight per row.", length(weights), NROW(y)),
+           call. = FALSE)
+    }
+  }
+  assign <- c(if (intercept) 0L, seq_along(predictors))
   out <- gd_lm_bridge(x, y, predictors, responses, epochs = epochs, lr = lr, batch_size = batch_size,
                       optimizer = optimizer, momentum = momentum, standardize = standardize,
-                      seed = seed, tol = tol, patience = patience, init = init, dtype = dtype, ...)
+                      seed = seed, tol = tol, patience = patience, init = init, dtype = dtype,
+                      weights = weights, intercept = intercept, assign = assign, ...)
+  out$predictor_matrix <- x  # for model.matrix() and the row diagnostics (not a copy)
   out$call <- gd_lm_call(match.call())
   out
 }
 
-# lm() arguments gd_lm does not have yet: a clear error, not Python's "unexpected keyword argument".
+# Weights as lm() takes them: numeric, finite, >= 0. `subset`: NULL when all rows are used (an NA is then
+# refused); else NA is let through here, to be checked on the rows kept.
+check_weights <- function(w, subset = NULL) {
+  if (is.null(w)) return(NULL)
+  if (!is.numeric(w) || !is.null(dim(w)) && NCOL(w) != 1L) {
+    stop("weights must be a numeric vector, one weight per row.", call. = FALSE)
+  }
+  w <- as.double(w)
+  if (is.null(subset) && anyNA(w)) {
+    stop(sprintf("weights has %d NA value(s), the first in row %d; weights must be known (drop those rows).",
+                 sum(is.na(w)), which(is.na(w))[1L]), call. = FALSE)
+  }
+  if (any(w < 0 | is.infinite(w), na.rm = TRUE)) {
+    bad <- which(w < 0 | is.infinite(w))
+    stop(sprintf("weights must be finite and >= 0; %d are not, the first in row %d (value %s).",
+                 length(bad), bad[1L], format(w[bad[1L]])), call. = FALSE)
+  }
+  w
+}
+
+# lm() arguments gd_lm does not have: a clear error, not Python's "unexpected keyword argument".
 refuse_lm_only_arguments <- function(dots, also = NULL) {
-  unsupported <- intersect(names(dots), c("weights", "offset", "method", "model", "qr",
-                                          "singular.ok", "x", "y", also))
+  unsupported <- intersect(names(dots), c("method", "model", "qr", "singular.ok", "x", "y", also))
   if (length(unsupported)) {
-    stop(sprintf("gd_lm does not support %s yet; drop %s or use lm().",
+    stop(sprintf("gd_lm does not support %s; drop %s or use lm().",
                  paste0("'", unsupported, "'", collapse = ", "), if (length(unsupported) > 1L) "them" else "it"),
          call. = FALSE)
   }
@@ -183,18 +262,40 @@ gd_lm_call <- function(call) {
   call
 }
 
-# The one crossing into Python: fit, exact solution, fitted values and history.
+# The one crossing into Python: fit, exact solution, fitted values, history and inference.
 # `x` and `y` have been through as_numeric_data() (once: the NA screen reads all of x).
-gd_lm_bridge <- function(x, y, predictors, responses, ..., drop_column = NULL) {
-  interruptible(call_core(bridge(convert = FALSE)$fit_lm(x, y, ..., drop_column = drop_column),
-                          data = list(x = x, y = y)),
-                function(res) new_gd_lm(res, predictors, responses, y), convert = FALSE)
+gd_lm_bridge <- function(x, y, predictors, responses, ..., drop_column = NULL, weights = NULL, offset = NULL,
+                         intercept = TRUE, assign = NULL) {
+  data <- list(x = x, y = y)
+  if (!is.null(offset)) data$offset <- offset <- as_numeric_data(offset, "offset")
+  # (as arrays: reticulate would pass one number as a scalar, not a vector of one)
+  interruptible(call_core(bridge(convert = FALSE)$fit_lm(x, y, ..., drop_column = drop_column,
+                                                         sample_weight = as_vector_arg(weights), offset = offset,
+                                                         fit_intercept = intercept,
+                                                         assign = as_vector_arg(as.integer(assign))),
+                          data = data),
+                function(res) {
+                  out <- new_gd_lm(res, predictors, responses, y, intercept = intercept)
+                  if (!is.null(weights)) out$weights <- weights  # unnamed, as lm()'s
+                  if (!is.null(offset)) out$offset <- offset
+                  out$assign <- assign
+                  out
+                }, convert = FALSE)
 }
 
-# Coefficients in lm's layout: (Intercept) then the predictors, one column per response.
-lm_layout <- function(weight, bias, predictors, responses) {
-  coef <- rbind(matrix(bias, nrow = 1L), t(matrix(weight, nrow = length(responses))))
-  dimnames(coef) <- list(c("(Intercept)", predictors), responses)
+# A vector for the core as a 1-D array, also when it has one element (reticulate passes that as a scalar).
+as_vector_arg <- function(x) {
+  if (is.null(x) || !length(x)) return(NULL)
+  x <- as.vector(x)
+  dim(x) <- length(x)
+  x
+}
+
+# Coefficients in lm's layout: (Intercept) (when fitted) then the predictors, one column per response.
+lm_layout <- function(weight, bias, predictors, responses, intercept = TRUE) {
+  coef <- t(matrix(weight, nrow = length(responses)))
+  if (intercept) coef <- rbind(matrix(bias, nrow = 1L), coef)
+  dimnames(coef) <- list(c(if (intercept) "(Intercept)", predictors), responses)
   if (length(responses) == 1L) stats::setNames(coef[, 1L], rownames(coef)) else coef
 }
 
@@ -205,10 +306,25 @@ coef_matrix <- function(coef, responses) {
   m
 }
 
+# Does the fit have an intercept? (Fits and files from before no-intercept models always do.)
+has_intercept <- function(object) !isFALSE(object[["intercept"]])
+
+# weight (responses x predictors) and bias (0 without an intercept) from lm's coefficient layout.
+weight_bias <- function(object, field = "coefficients") {
+  coef <- object[[field]]
+  if (is.null(coef)) return(list(weight = NULL, bias = NULL))
+  m <- coef_matrix(coef, object$responses)
+  if (has_intercept(object)) {
+    list(weight = t(m[-1L, , drop = FALSE]), bias = unname(m[1L, ]))
+  } else {
+    list(weight = t(m), bias = rep(0, ncol(m)))
+  }
+}
+
 # `res` is fit_lm's Python dict. The fitted values and residuals (n x k each)
 # are converted one at a time and labelled in place: converted with the rest of
 # the dict, labelling them would copy them once more.
-new_gd_lm <- function(res, predictors, responses, y) {
+new_gd_lm <- function(res, predictors, responses, y, intercept = TRUE) {
   rows <- if (is.matrix(y)) rownames(y) else names(y)
   per_row <- function(key) {
     label_rows(reticulate::py_to_r(reticulate::py_get_item(res, key)), rows, responses)
@@ -218,8 +334,8 @@ new_gd_lm <- function(res, predictors, responses, y) {
   res <- reticulate::py_to_r(res)
   relay_warnings(res$warnings)
   structure(list(
-    coefficients = lm_layout(res$coef, res$intercept, predictors, responses),
-    lstsq_coefficients = lm_layout(res$lstsq_weight, res$lstsq_bias, predictors, responses),
+    coefficients = lm_layout(res$coef, res$intercept, predictors, responses, intercept),
+    lstsq_coefficients = lm_layout(res$lstsq_weight, res$lstsq_bias, predictors, responses, intercept),
     fitted.values = fitted,
     residuals = residuals,
     r.squared = stats::setNames(as.numeric(res$r_squared), responses),
@@ -230,9 +346,11 @@ new_gd_lm <- function(res, predictors, responses, y) {
     standardization = list(center = as.numeric(res$x_mean), scale = as.numeric(res$x_scale)),
     predictors = predictors,
     responses = responses,
+    intercept = intercept,
     y = y,
-    rank = as.integer(res$rank) + 1L,
-    df.residual = NROW(y) - as.integer(res$rank) - 1L
+    rank = as.integer(res$rank),  # the core's: the model matrix's rank, intercept column included, as lm()'s
+    df.residual = as.integer(res$df_residual),
+    inference = res$inference
   ), class = "gd_lm")
 }
 
@@ -278,69 +396,302 @@ fit_verdict <- function(report, history) {
 }
 
 #' @rdname gd_lm
+#' @return `summary()`: for one response, a `summary.gd_lm` with the
+#'   components of [stats::summary.lm()] (`coefficients`, a matrix with
+#'   columns `Estimate`, `Std. Error`, `t value`, `Pr(>|t|)`; `aliased`,
+#'   `sigma`, `df`, `r.squared`, `adj.r.squared`, `fstatistic`,
+#'   `cov.unscaled`, `residuals`, `weights`), computed by the core at the
+#'   gradient-descent coefficients, and gradlm's: `lstsq_coefficients`,
+#'   `loss`, `lstsq_loss`, `gap`, `converged`, `verdict`, `report`. For
+#'   several responses, a list of those, one per response (named
+#'   `"Response name"`, as [stats::summary.mlm()]'s), of class
+#'   `summary.gd_mlm`.
 #' @export
 summary.gd_lm <- function(object, ...) {
-  gd <- coef_matrix(object$coefficients, object$responses)
-  exact <- coef_matrix(object$lstsq_coefficients, object$responses)
-  coefs <- lapply(object$responses, function(r) {
-    data.frame(estimate = gd[, r], lm = exact[, r], difference = gd[, r] - exact[, r], row.names = rownames(gd))
-  })
-  names(coefs) <- object$responses
+  per <- lapply(seq_along(object$responses), function(j) summary_response(object, j))
+  if (length(per) == 1L) return(per[[1L]])
+  names(per) <- paste("Response", object$responses)
+  structure(per, class = c("summary.gd_mlm", "listof"))
+}
+
+# One response's summary: lm's components from the core's inference, then gradlm's.
+summary_response <- function(object, j) {
+  responses <- object$responses
+  coef <- coef_matrix(object$coefficients, responses)
+  terms <- rownames(coef)
+  coef <- stats::setNames(coef[, j], terms)
+  exact <- stats::setNames(coef_matrix(object$lstsq_coefficients, responses)[, j], terms)
   h <- object$history
   report <- object$report
-  structure(list(
-    call = object$call, saved_call = object$saved_call, coefficients = coefs, loss = object$loss, lstsq_loss = object$lstsq_loss,
-    gap = report$gap %||% NA_real_, epochs = length(h$loss), stop_reason = h$stop_reason,
-    converged = isTRUE(report$converged), verdict = fit_verdict(report, h), report = report,
-    r.squared = object$r.squared, settings = h$settings, rank = object$rank,
-    n_coef = length(object$predictors) + 1L
-  ), class = "summary.gd_lm")
+  ans <- list(call = object$call, saved_call = object$saved_call, terms = object$terms, response = responses[j])
+  if (!is.null(object$weights)) ans$weights <- object$weights
+  if (is.null(object[["loaded_from"]])) {
+    r <- as.matrix(object$residuals)[, j]
+    ans$residuals <- if (is.null(object$weights)) r else sqrt(object$weights) * r
+  }
+  inf <- object$inference
+  if (!is.null(inf)) {
+    aliased <- stats::setNames(as.logical(inf$aliased), terms)
+    row <- function(value) as.numeric(as.matrix(value)[j, ])
+    table <- cbind(Estimate = row(inf$estimate), `Std. Error` = row(inf$std_error),
+                   `t value` = row(inf$statistic), `Pr(>|t|)` = row(inf$p_value))
+    rownames(table) <- terms
+    ans$coefficients <- table[!aliased, , drop = FALSE]
+    ans$aliased <- aliased
+    ans$sigma <- at(inf$sigma, j)
+    ans$df <- c(as.integer(inf$rank), as.integer(inf$df_residual), length(terms))
+    ans$r.squared <- at(inf$r_squared, j)
+    ans$adj.r.squared <- at(inf$adj_r_squared, j)
+    f <- at(inf$f_statistic, j)
+    if (is.finite(f)) {
+      ans$fstatistic <- c(value = f, numdf = as.numeric(inf$f_df[1L]), dendf = as.numeric(inf$f_df[2L]))
+      ans$f_p_value <- at(inf$f_p_value, j)
+    }
+    v <- vcov_slice(inf, j, terms)[!aliased, !aliased, drop = FALSE]
+    ans$cov.unscaled <- v / ans$sigma^2  # lm's (X'WX)^-1: the core's vcov without its sigma^2
+  } else {
+    ans$coefficients <- cbind(Estimate = coef)
+    ans$r.squared <- as.numeric(object$r.squared)[j]
+    ans$no_inference <- inference_missing_reason(object)
+  }
+  if (!is.null(object$na.action)) ans$na.action <- object$na.action
+  c_gd <- list(lstsq_coefficients = exact, gd_coefficients = coef, loss = object$loss,
+               lstsq_loss = object$lstsq_loss, gap = report$gap %||% NA_real_, epochs = length(h$loss),
+               stop_reason = h$stop_reason, converged = isTRUE(report$converged),
+               verdict = fit_verdict(report, h), report = report, settings = h$settings, rank = object$rank,
+               n_coef = length(terms))
+  structure(c(ans, c_gd), class = "summary.gd_lm")
+}
+
+# Element j of a per-response value from the core (a scalar for one response).
+at <- function(value, j) as.numeric(value)[j]
+
+# The core's covariance matrix of response j's coefficients, named; NA (not NaN) for aliased ones, as lm().
+vcov_slice <- function(inf, j, terms) {
+  v <- inf$vcov
+  p <- length(terms)
+  m <- if (length(dim(v)) == 3L) v[j, , , drop = TRUE] else matrix(v, p, p)
+  m <- matrix(as.numeric(m), p, p, dimnames = list(terms, terms))
+  m[is.nan(m)] <- NA_real_
+  m
+}
+
+#' @rdname gd_lm
+#' @param signif.stars Print significance stars, as [stats::printCoefmat()].
+#' @export
+print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L),
+                                signif.stars = getOption("show.signif.stars"), ...) {
+  print_call(x)
+  print_lm_part(x, digits, signif.stars, ...)
+  print_gd_part(x, digits)
+  print_fit_part(x, digits)
+  invisible(x)
 }
 
 #' @rdname gd_lm
 #' @export
-print.summary.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  print_call(x)
-  for (r in names(x$coefficients)) {
-    cat(sprintf("\nResponse %s: gradient descent beside the exact least-squares (lm) coefficients\n", r))
-    print(format(x$coefficients[[r]], digits = digits), quote = FALSE)
-    cat(sprintf("R-squared: %s\n", format(x$r.squared[[r]], digits = digits)))
+print.summary.gd_mlm <- function(x, digits = max(3L, getOption("digits") - 3L),
+                                 signif.stars = getOption("show.signif.stars"), ...) {
+  print_call(x[[1L]])
+  for (name in names(x)) {
+    cat("\n", name, " :", sep = "")
+    print_lm_part(x[[name]], digits, signif.stars, ...)
+    print_gd_part(x[[name]], digits)
   }
+  print_fit_part(x[[1L]], digits)
+  invisible(x)
+}
+
+# What summary.lm prints (its layout; the numbers are the core's).
+print_lm_part <- function(x, digits, signif.stars, ...) {
+  cat("\n")
+  if (!is.null(x$no_inference)) {
+    cat("Coefficients (gradient descent):\n")
+    print(x$coefficients, digits = digits)
+    cat(sprintf("R-squared: %s\n", formatC(x$r.squared, digits = digits)))
+    cat(sprintf("\nNo standard errors, tests or intervals: %s.\n", x$no_inference))
+    return(invisible())
+  }
+  rdf <- x$df[2L]
+  if (!is.null(x$residuals)) {
+    resid <- x$residuals
+    cat(if (!is.null(x$weights) && diff(range(x$weights))) "Weighted ", "Residuals:\n", sep = "")
+    if (rdf > 5L) {
+      zz <- zapsmall(stats::quantile(resid), digits + 1L)
+      print(structure(zz, names = c("Min", "1Q", "Median", "3Q", "Max")), digits = digits, ...)
+    } else if (rdf > 0L) {
+      print(resid, digits = digits, ...)
+    } else {
+      cat("ALL", x$df[1L], "residuals are 0: no residual degrees of freedom!\n")
+    }
+  }
+  nsingular <- x$df[3L] - x$df[1L]
+  if (nsingular) {
+    cat("\nCoefficients: (", nsingular, " not defined because of singularities)\n", sep = "")
+  } else {
+    cat("\nCoefficients:\n")
+  }
+  coefs <- x$coefficients
+  if (any(aliased <- x$aliased)) {
+    coefs <- matrix(NA, length(aliased), 4L, dimnames = list(names(aliased), colnames(coefs)))
+    coefs[!aliased, ] <- x$coefficients
+  }
+  stats::printCoefmat(coefs, digits = digits, signif.stars = signif.stars, na.print = "NA", ...)
+  cat("\nResidual standard error:", format(signif(x$sigma, digits)), "on", rdf, "degrees of freedom\n")
+  if (nzchar(mess <- stats::naprint(x$na.action))) cat("  (", mess, ")\n", sep = "")
+  if (!is.null(x$fstatistic)) {
+    cat("Multiple R-squared: ", formatC(x$r.squared, digits = digits))
+    cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared, digits = digits),
+        "\nF-statistic:", formatC(x$fstatistic[1L], digits = digits), "on", x$fstatistic[2L], "and",
+        x$fstatistic[3L], "DF,  p-value:", format.pval(x$f_p_value, digits = digits))
+    cat("\n")
+  }
+  if (!x$converged) cat("\n", paste(strwrap(not_converged_note(), width = 0.9 * getOption("width")), collapse = "\n"),
+                        "\n", sep = "")
+}
+
+not_converged_note <- function() {
+  paste0("Note: gradient descent did not converge: the standard errors, t values, p values and R-squared are ",
+         "computed at the gradient-descent coefficients, which are not the least-squares ones (see the ",
+         "least-squares column below); train longer (epochs) or leave lr and tol at \"auto\".")
+}
+
+# gradlm's lines: the coefficients beside the exact least-squares ones.
+print_gd_part <- function(x, digits) {
+  cat(sprintf("\nGradient descent beside the exact least-squares (lm) coefficients%s:\n",
+              if (!is.null(x$response)) paste0(" of ", x$response) else ""))
+  table <- data.frame(`gradient descent` = x$gd_coefficients, `least squares` = x$lstsq_coefficients,
+                      difference = x$gd_coefficients - x$lstsq_coefficients, check.names = FALSE,
+                      row.names = names(x$gd_coefficients))
+  print(format(table, digits = digits), quote = FALSE)
+}
+
+# gradlm's lines on the fit as a whole: losses, the gap, the verdict.
+print_fit_part <- function(x, digits) {
   cat(sprintf("\nFinal loss (MSE): %s; least-squares loss: %s; gap: %s\n",
               format(x$loss, digits = digits), format(x$lstsq_loss, digits = digits),
               format(x$gap, digits = 3L)))
   cat(sprintf("Converged: %s\nVerdict: %s\n", if (x$converged) "yes" else "no", x$verdict))
   if (isTRUE(x$rank < x$n_coef)) {
-    cat(sprintf(paste0("The predictors are collinear (rank %d of %d): least squares is not unique; the lm column ",
-                       "is its minimum-norm solution, where lm() reports NA for aliased terms.\n"),
-                x$rank, x$n_coef))
+    cat(sprintf(paste0("The predictors are collinear (rank %d of %d): least squares is not unique; the ",
+                       "least-squares column is its minimum-norm solution, where lm() reports NA for aliased ",
+                       "terms.\n"), x$rank, x$n_coef))
   }
   cat("\n")
-  invisible(x)
+}
+
+# Why a fit has no inference (only a loaded one lacks it).
+inference_missing_reason <- function(object) {
+  if (!is.null(object[["loaded_from"]])) {
+    sprintf("%s was saved without the inference (the data's moments it is computed from); refit with gd_lm()",
+            object[["loaded_from"]])
+  } else {
+    "this fit has no inference (it was made by an older gradlm); refit with gd_lm()"
+  }
+}
+
+# Stop with that reason when a method needs the core's inference.
+needs_inference <- function(object, what) {
+  if (is.null(object$inference)) stop(sprintf("no %s: %s.", what, inference_missing_reason(object)), call. = FALSE)
+  object$inference
 }
 
 #' @rdname gd_lm
 #' @param newdata A data.frame (formula fits) or matrix (default-method fits)
-#'   to predict for; rows with NA predict NA.
+#'   to predict for; rows with NA predict NA. Omitted: the training data.
+#' @param se.fit Also return the standard errors of the predictions (a list
+#'   with `fit`, `se.fit`, `df` and `residual.scale`, as [stats::predict.lm()]).
+#' @param interval `"none"`, `"confidence"` or `"prediction"`: columns `fit`,
+#'   `lwr`, `upr` as [stats::predict.lm()]'s (for several responses, one such
+#'   matrix per response, in a list).
+#' @param level Confidence level of the intervals.
+#' @param weights For prediction intervals: the variance weights of the new
+#'   observations (a number, a vector, or a one-sided formula evaluated in
+#'   `newdata`), as [stats::predict.lm()].
 #' @export
-predict.gd_lm <- function(object, newdata, ...) {
-  if (missing(newdata) || is.null(newdata)) {
+predict.gd_lm <- function(object, newdata, se.fit = FALSE, interval = c("none", "confidence", "prediction"),
+                          level = 0.95, weights = 1, ...) {
+  interval <- match.arg(interval)
+  training <- missing(newdata) || is.null(newdata)
+  if (training) {
     needs_training_data(object, "fitted values")
-    return(stats::napredict(object$na.action, object$fitted.values))
+    if (!se.fit && interval == "none") return(stats::napredict(object$na.action, object$fitted.values))
+    x <- design_x(object)
+    off <- object$offset
+    rows <- rownames(as.matrix(object$fitted.values))
+  } else {
+    x <- model_matrix_for(object, newdata)
+    off <- attr(x, "offset")
+    attr(x, "offset") <- NULL
+    rows <- rownames(x)
   }
-  x <- model_matrix_for(object, newdata)
+  responses <- object$responses
+  k <- length(responses)
   ok <- stats::complete.cases(x)
-  pred <- matrix(NA_real_, nrow(x), length(object$responses),
-                 dimnames = list(rownames(x), object$responses))
-  if (any(ok)) {
-    coef <- coef_matrix(object$coefficients, object$responses)
-    pred[ok, ] <- call_core(bridge()$predict_linear(
-      t(coef[-1L, , drop = FALSE]), coef[1L, ], x[ok, , drop = FALSE]
-    ))
+  if (!is.null(off)) ok <- ok & stats::complete.cases(off)
+  wb <- weight_bias(object)
+  filled <- function(values) {
+    m <- matrix(NA_real_, nrow(x), k, dimnames = list(rows, responses))
+    if (any(ok)) m[ok, ] <- values
+    if (!is.null(off) && !all(is.na(values))) m <- m + as.numeric(off)  # (an offset matrix adds per column)
+    m
   }
-  if (length(object$responses) == 1L) stats::setNames(pred[, 1L], rownames(x)) else pred
+  if (!se.fit && interval == "none") {
+    pred <- filled(if (any(ok)) call_core(bridge()$predict_linear(wb$weight, wb$bias, x[ok, , drop = FALSE])))
+    return(if (k == 1L) stats::setNames(pred[, 1L], rows) else pred)
+  }
+  inf <- needs_inference(object, "intervals or standard errors of predictions")
+  pred_weight <- NULL
+  if (interval == "prediction") {
+    if (training) warning("predictions on current data refer to _future_ responses", call. = FALSE)
+    if (missing(weights) && !is.null(object$weights)) {
+      if (training) {
+        weights <- object$weights
+        warning("Assuming prediction variance inversely proportional to weights used for fitting", call. = FALSE)
+      } else {
+        warning("Assuming constant prediction variance even though model fit is weighted", call. = FALSE)
+      }
+    }
+    if (inherits(weights, "formula")) {
+      if (length(weights) != 2L) stop("weights must be a one-sided formula, such as ~ 1 / x.", call. = FALSE)
+      weights <- eval(weights[[2L]], if (training) object$model else newdata, environment(weights))
+    }
+    if (!is.numeric(weights) || !(length(weights) %in% c(1L, nrow(x)))) {
+      stop(sprintf("weights must be one number or one per row of newdata (%d).", nrow(x)), call. = FALSE)
+    }
+    pred_weight <- as_vector_arg(rep_len(as.double(weights), nrow(x))[ok])
+  }
+  res <- if (any(ok)) {
+    call_core(bridge()$predict_intervals(inf$design, wb$weight, wb$bias, x[ok, , drop = FALSE],
+                                         interval = interval, level = level, pred_weight = pred_weight))
+  }
+  fit <- filled(res$fit)
+  se <- matrix(NA_real_, nrow(x), k, dimnames = list(rows, responses))
+  if (any(ok)) se[ok, ] <- res$se_fit
+  pad <- function(v) if (training) stats::napredict(object$na.action, v) else v
+  one <- function(m, j) stats::setNames(m[, j], rows)
+  if (interval != "none") {
+    lower <- filled(res$lower)
+    upper <- filled(res$upper)
+    per <- lapply(seq_len(k), function(j) {
+      pad(cbind(fit = one(fit, j), lwr = one(lower, j), upr = one(upper, j)))
+    })
+    fit_out <- if (k == 1L) per[[1L]] else stats::setNames(per, responses)
+  } else {
+    fit_out <- pad(if (k == 1L) one(fit, 1L) else fit)
+  }
+  if (!se.fit) return(fit_out)
+  scale <- stats::setNames(as.numeric(res$residual_scale %||% inf$sigma), responses)
+  se_out <- if (k == 1L) one(se, 1L) else se
+  if (training && k == 1L) names(se_out) <- NULL  # as predict.lm() on the training data
+  list(fit = fit_out, se.fit = pad(se_out),
+       df = as.integer(res$df %||% inf$df_residual), residual.scale = if (k == 1L) unname(scale) else scale)
 }
 
+# The predictors' model matrix of new data (rows x predictors, no intercept
+# column) with, for formula fits, the offset of those rows as its "offset"
+# attribute (offset() terms and the `offset` argument, evaluated in newdata as
+# predict.lm() does).
 model_matrix_for <- function(object, newdata) {
   if (is.null(object$terms)) {
     # Columns named like the predictors are taken by name (in the fit's order), others by position.
@@ -361,20 +712,56 @@ model_matrix_for <- function(object, newdata) {
   }
   if (!is.data.frame(newdata)) stop("newdata must be a data.frame for a formula fit.", call. = FALSE)
   tt <- stats::delete.response(object$terms)
-  missing_vars <- setdiff(all.vars(tt), names(newdata))
+  wanted <- c(all.vars(tt), all.vars(object$offset_argument))
+  missing_vars <- setdiff(wanted, names(newdata))
   missing_vars <- missing_vars[!vapply(missing_vars, exists, logical(1), envir = environment(tt))]  # as lm()
   if (length(missing_vars)) {
     stop(sprintf("newdata lacks column(s) %s.", paste0("'", missing_vars, "'", collapse = ", ")), call. = FALSE)
   }
   mf <- stats::model.frame(tt, newdata, na.action = stats::na.pass, xlev = object$xlevels)
   x <- stats::model.matrix(tt, mf, contrasts.arg = object$contrasts)
-  x[, colnames(x) != "(Intercept)", drop = FALSE]
+  off <- stats::model.offset(mf)
+  if (!is.null(object$offset_argument)) {
+    off <- (if (is.null(off)) 0 else off) + eval(object$offset_argument, newdata, environment(tt))
+  }
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  attr(x, "offset") <- off
+  x
+}
+
+# The training model matrix without its intercept column, as the core's row functions take it.
+design_x <- function(object) {
+  x <- stats::model.matrix(object)
+  if (has_intercept(object)) x[, colnames(x) != "(Intercept)", drop = FALSE] else x
+}
+
+#' @rdname gd_lm
+#' @export
+model.matrix.gd_lm <- function(object, ...) {
+  needs_training_data(object, "model matrix")
+  if (!is.null(object$terms)) {
+    return(stats::model.matrix(object$terms, object$model, contrasts.arg = object$contrasts))
+  }
+  x <- as.matrix(object$predictor_matrix)
+  colnames(x) <- object$predictors
+  if (has_intercept(object)) {
+    x <- cbind(`(Intercept)` = 1, x)
+    attr(x, "assign") <- c(0L, seq_along(object$predictors))
+  } else {
+    attr(x, "assign") <- seq_along(object$predictors)
+  }
+  x
 }
 
 #' @rdname gd_lm
 #' @importFrom stats nobs
 #' @export
-nobs.gd_lm <- function(object, ...) if (!is.null(object[["n_obs"]])) object[["n_obs"]] else NROW(object$y)
+nobs.gd_lm <- function(object, ...) {
+  if (!is.null(object$inference$nobs)) return(as.integer(object$inference$nobs))
+  if (!is.null(object[["n_obs"]])) return(object[["n_obs"]])
+  if (!is.null(object$weights)) return(sum(object$weights != 0))  # as lm(): rows of weight 0 do not count
+  NROW(object$y)
+}
 
 #' @rdname gd_lm
 #' @importFrom stats fitted
@@ -385,11 +772,25 @@ fitted.gd_lm <- function(object, ...) {
 }
 
 #' @rdname gd_lm
+#' @param type For `residuals()`: `"response"` (or `"working"`), y minus the
+#'   fitted values; `"pearson"` or `"deviance"`, those times the square root of
+#'   the weights (as [stats::residuals.lm()]).
 #' @importFrom stats residuals
 #' @export
-residuals.gd_lm <- function(object, ...) {
+residuals.gd_lm <- function(object, type = c("working", "response", "deviance", "pearson"), ...) {
+  type <- match.arg(type)
   needs_training_data(object, "residuals")
-  stats::naresid(object$na.action, object$residuals)
+  r <- object$residuals
+  if (type %in% c("deviance", "pearson") && !is.null(object$weights)) r <- r * sqrt(object$weights)
+  stats::naresid(object$na.action, r)
+}
+
+#' @rdname gd_lm
+#' @importFrom stats weights
+#' @export
+weights.gd_lm <- function(object, ...) {
+  if (is.null(object$weights)) return(NULL)
+  stats::naresid(object$na.action, object$weights)
 }
 
 # The call, as lm() prints it; a loaded fit's is the text saved (never evaluated, so update() refuses it).
@@ -404,98 +805,4 @@ needs_training_data <- function(object, what) {
     stop(sprintf("this gd_lm was loaded from %s, which holds no training data, so no %s; ", object[["loaded_from"]],
                  what), "use predict(fit, newdata) with the data.", call. = FALSE)
   }
-}
-
-#' @rdname gd_lm
-#' @param which Which plots: 1, the loss curve; 2, the data with the fitted
-#'   line (one predictor, one response) or predicted against actual values.
-#' @export
-plot.gd_lm <- function(x, which = c(1L, 2L), ...) {
-  if (length(which) > 1L && grDevices::dev.interactive()) {
-    oask <- grDevices::devAskNewPage(TRUE)
-    on.exit(grDevices::devAskNewPage(oask))
-  }
-  if (1L %in% which) plot(x$history, log = TRUE, ...)
-  if (2L %in% which) {
-    needs_training_data(x, "data to plot against")
-    y <- as.matrix(x$y)
-    fitted <- as.matrix(x$fitted.values)
-    if (length(x$predictors) == 1L && ncol(y) == 1L && !is.null(x$model)) {
-      xs <- stats::model.matrix(x$terms, x$model)[, 2L]
-      graphics::plot(xs, y[, 1L], xlab = x$predictors, ylab = x$responses, main = "Fit")
-      o <- order(xs)
-      graphics::lines(xs[o], fitted[o, 1L], col = "red")
-    } else {
-      lims <- range(c(y, fitted))
-      graphics::plot(NA, xlim = lims, ylim = lims, xlab = "actual", ylab = "predicted",
-                     main = "Predicted vs actual")
-      for (j in seq_len(ncol(y))) graphics::points(y[, j], fitted[, j], col = j, pch = 19)
-      graphics::abline(0, 1, lty = 2)
-      if (ncol(y) > 1L) graphics::legend("topleft", x$responses, col = seq_len(ncol(y)), pch = 19, bty = "n")
-    }
-  }
-  invisible(x)
-}
-
-#' @importFrom generics tidy glance augment
-#' @export
-generics::tidy
-
-#' @export
-generics::glance
-
-#' @export
-generics::augment
-
-#' @rdname gd_lm
-#' @export
-tidy.gd_lm <- function(x, ...) {
-  coef <- coef_matrix(x$coefficients, x$responses)
-  exact <- coef_matrix(x$lstsq_coefficients, x$responses)
-  rows <- lapply(seq_along(x$responses), function(j) {
-    data.frame(response = x$responses[j], term = rownames(coef), estimate = unname(coef[, j]),
-               lm_estimate = unname(exact[, j]), stringsAsFactors = FALSE)
-  })
-  out <- do.call(rbind, rows)
-  rownames(out) <- NULL
-  out
-}
-
-#' @rdname gd_lm
-#' @export
-glance.gd_lm <- function(x, ...) {
-  h <- x$history
-  report <- x$report
-  number <- function(value) if (is.null(value)) NA_real_ else as.numeric(value)
-  data.frame(r.squared = mean(x$r.squared), loss = x$loss, lstsq_loss = x$lstsq_loss,
-             gap = number(report$gap), epochs = length(h$loss), stop_reason = h$stop_reason,
-             converged = isTRUE(report$converged), nobs = nobs.gd_lm(x), df.residual = x$df.residual,
-             coef_error = number(report$coef_error), tol = number(report$tol), lr = number(report$lr),
-             momentum = number(report$momentum), condition_number = number(report$condition_number),
-             stringsAsFactors = FALSE)
-}
-
-#' @rdname gd_lm
-#' @export
-augment.gd_lm <- function(x, newdata = NULL, ...) {
-  if (is.null(newdata)) {
-    needs_training_data(x, "fitted values or residuals to augment")
-    data <- if (!is.null(x$model)) x$model else as.data.frame(x$y)
-    if (is.matrix(data[[1L]])) {  # a cbind() response: one column per response
-      data <- cbind(as.data.frame(data[[1L]]), data[-1L])
-    }
-    fitted <- as.matrix(x$fitted.values)
-    resid <- as.matrix(x$residuals)
-  } else {
-    data <- newdata
-    fitted <- as.matrix(predict.gd_lm(x, newdata))
-    resid <- NULL
-  }
-  one <- length(x$responses) == 1L
-  for (j in seq_along(x$responses)) {
-    suffix <- if (one) "" else paste0("_", x$responses[j])
-    data[[paste0(".fitted", suffix)]] <- fitted[, j]
-    if (!is.null(resid)) data[[paste0(".resid", suffix)]] <- resid[, j]
-  }
-  data
 }

@@ -20,7 +20,14 @@
 #' files written before reports existed have none, and `print()` says only how
 #' the fit stopped), but not the training data: `predict()` with `newdata`, `coef()`,
 #' `print()`, `summary()`, `tidy()` and `glance()` work; `fitted()`,
-#' `residuals()` and `augment()` without `newdata` say so.
+#' `residuals()`, `augment()` without `newdata` and the row diagnostics
+#' (`hatvalues()`, `plot()`'s panels 1 to 6) say so. The inference (standard
+#' errors, `vcov()`, `confint()`, intervals) is saved with the fit where the
+#' core's file format holds it; a file without it loads all the same, and the
+#' methods that need it stop with an error that says why (`summary()` then
+#' shows the coefficients without standard errors). Formulas with `offset()`
+#' terms (and `offset =`, saved as an `offset()` term) and without an
+#' intercept save and predict as fitted.
 #'
 #' @param object A `gd_lm` fit, a `linear_model()`, or a Python `GDRegressor`.
 #' @param path The file to write or read (by convention `.safetensors`).
@@ -39,14 +46,16 @@ save_model <- function(object, path) {
   path <- path.expand(path)
   if (inherits(object, "gd_lm")) {
     if (!is.null(object[["loaded_from"]])) stop("this gd_lm was loaded from a file; save the original fit.", call. = FALSE)
-    coef <- saved_fields(object)
-    exact <- saved_fields(object, "lstsq_coefficients")
-    call_core(bridge()$save_gd_lm(path, coef$weight, coef$bias, feature_names = as.list(object$predictors),
-                                  target_names = as.list(object$responses),
-                                  x_mean = object$standardization$center, x_scale = object$standardization$scale,
-                                  loss = object$history$loss, lstsq_weight = exact$weight, lstsq_bias = exact$bias,
-                                  settings = object$history$settings, info = saved_info(object),
-                                  r = saved_formula(object)))
+    coef <- weight_bias(object)
+    exact <- weight_bias(object, "lstsq_coefficients")
+    args <- list(path, coef$weight, coef$bias, feature_names = as.list(object$predictors),
+                 target_names = as.list(object$responses),
+                 x_mean = object$standardization$center, x_scale = object$standardization$scale,
+                 loss = object$history$loss, lstsq_weight = exact$weight, lstsq_bias = exact$bias,
+                 settings = object$history$settings, info = saved_info(object), r = saved_formula(object))
+    # The inference (and the design's moments it is computed from), where the core's file format holds it.
+    if (!is.null(object$inference) && core_accepts(bridge()$save_gd_lm, "inference")) args$inference <- object$inference
+    call_core(do.call(bridge()$save_gd_lm, args))
   } else if (inherits(object, c("gradlm.model.LinearModel", "gradlm.estimator.GDRegressor"))) {
     call_core(core$save(object, path))
   } else {
@@ -56,12 +65,11 @@ save_model <- function(object, path) {
   invisible(path)
 }
 
-# weight (responses x predictors) and bias from lm's coefficient layout.
-saved_fields <- function(object, field = "coefficients") {
-  coef <- object[[field]]
-  if (is.null(coef)) return(list(weight = NULL, bias = NULL))
-  m <- coef_matrix(coef, object$responses)
-  list(weight = t(m[-1L, , drop = FALSE]), bias = unname(m[1L, ]))
+# Does the core's Python function take an argument of that name?
+core_accepts <- function(f, name) {
+  inspect <- reticulate::import("inspect", convert = FALSE)
+  params <- reticulate::import_builtins(convert = FALSE)$list(inspect$signature(f)$parameters)
+  name %in% reticulate::py_to_r(params)
 }
 
 saved_info <- function(object) {
@@ -69,6 +77,7 @@ saved_info <- function(object) {
        report = saved_report(object$report),
        n = nobs.gd_lm(object), loss = object$loss, lstsq_loss = object$lstsq_loss,
        r_squared = as.list(unname(object$r.squared)), rank = object$rank, df_residual = object$df.residual,
+       intercept = has_intercept(object),
        call = if (!is.null(object$call)) paste(deparse(object$call), collapse = " "))
 }
 
@@ -99,8 +108,15 @@ saved_formula <- function(object) {
                    paste0("'", own, "'", collapse = ", "), if (length(own) > 1L) "them" else "it"))
   }
   # Checked as they will be read back: the values the terms learnt are in predvars as numbers.
-  formula <- exact_text(stats::formula(object$terms))
-  predvars <- exact_text(qualified_splines(attr(object$terms, "predvars")))
+  formula <- stats::formula(object$terms)
+  predvars <- qualified_splines(attr(object$terms, "predvars"))
+  if (!is.null(object$offset_argument)) {
+    # lm()'s `offset =` is saved as an offset() term, which predict() evaluates in newdata the same way.
+    formula[[3L]] <- call("+", formula[[3L]], call("offset", object$offset_argument))
+    predvars <- as.call(c(as.list(predvars), call("offset", object$offset_argument)))
+  }
+  formula <- exact_text(formula)
+  predvars <- exact_text(predvars)
   check_formula_code(str2lang(formula), refuse)
   check_formula_code(str2lang(predvars), refuse)
   contrasts <- Map(function(spec, name) {
@@ -169,9 +185,13 @@ load_model <- function(path) {
   # A GDRegressor's file lacks the exact solution (NA); its loss, the optimum's and R-squared are in its
   # report (files from before reports: NA, and the last epoch's loss).
   exact <- if (!is.null(a[["lstsq_weight"]])) list(a[["lstsq_weight"]], a[["lstsq_bias"]]) else list(weight * NA, a[["bias"]] * NA)
+  r <- meta[["r"]]
+  damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
+  terms <- if (!is.null(r)) saved_terms(r, damaged)
+  intercept <- if (!is.null(terms)) attr(terms, "intercept") == 1L else !isFALSE(info[["intercept"]])
   out <- structure(list(
-    coefficients = lm_layout(a[["weight"]], a[["bias"]], predictors, responses),
-    lstsq_coefficients = lm_layout(exact[[1L]], exact[[2L]], predictors, responses),
+    coefficients = lm_layout(a[["weight"]], a[["bias"]], predictors, responses, intercept),
+    lstsq_coefficients = lm_layout(exact[[1L]], exact[[2L]], predictors, responses, intercept),
     r.squared = stats::setNames(as.numeric(unlist(info[["r_squared"]] %||% report$r_squared %||%
                                                     rep(NA, length(responses)))), responses),
     loss = info[["loss"]] %||% report$loss %||% (if (length(a[["loss"]])) a[["loss"]][length(a[["loss"]])] else NA_real_),
@@ -181,15 +201,15 @@ load_model <- function(path) {
     standardization = list(center = as.numeric(a[["x_mean"]]), scale = as.numeric(a[["x_scale"]])),
     predictors = predictors,
     responses = responses,
+    intercept = intercept,
+    inference = saved$inference,
     rank = info[["rank"]] %||% NA_integer_,
     df.residual = info[["df_residual"]] %||% NA_integer_,
     n_obs = info[["n"]] %||% NA_integer_,
     loaded_from = path
   ), class = "gd_lm")
-  r <- meta[["r"]]
   if (!is.null(r)) {
-    damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
-    out$terms <- saved_terms(r, damaged)
+    out$terms <- terms
     if (length(r$xlevels)) out$xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
     if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, saved_contrast, damaged = damaged)
   }
@@ -206,7 +226,7 @@ load_model <- function(path) {
 # when predict() evaluates its formula.
 FORMULA_FUNCTIONS <- c("~", "+", "-", "*", "/", ":", "^", "(", "%in%", "cbind", "I", "log", "log1p", "log2",
                        "log10", "exp", "sqrt", "abs", "poly", "sin", "cos", "tan", "factor",
-                       "as.numeric", "as.factor", "scale", "ns", "bs", "c", "list")
+                       "as.numeric", "as.factor", "scale", "ns", "bs", "c", "list", "offset")
 # Functions a saved formula may name with their package.
 QUALIFIED_FUNCTIONS <- list(splines = c("ns", "bs"), stats = c("poly"), base = c("scale", "log", "exp", "sqrt"))
 
@@ -243,7 +263,7 @@ check_formula_code <- function(expr, refuse) {
         as.character(f[[3L]]) %in% QUALIFIED_FUNCTIONS[[as.character(f[[2L]])]]
       if (!qualified && (!is.name(f) || !(as.character(f) %in% FORMULA_FUNCTIONS))) {
         refuse(sprintf("its formula calls %s, which is not among the functions a saved formula may use (%s)",
-                       paste(deparse(f), collapse = ""), "arithmetic, log, exp, sqrt, I, poly, scale, splines::ns, splines::bs, factor"))
+                       paste(deparse(f), collapse = ""), "arithmetic, log, exp, sqrt, I, offset, poly, scale, splines::ns, splines::bs, factor"))
       }
       for (a in as.list(e)[-1L]) check(a)
     } else if (!is.name(e) && !is.null(e) && !((is.numeric(e) || is.logical(e) || is.character(e)) && length(e) == 1L)) {

@@ -35,7 +35,7 @@ test_that("linear models and matrix fits round-trip; other files are refused", {
   expect_identical(predict(g, x), predict(f, x))
   # columns are matched by name
   expect_identical(predict(g, crops), predict(f, x))
-  expect_true(glance(g)$converged)
+  expect_true(all(glance(g)$converged))
   expect_output(print(g), "converged in [0-9]+ epochs")
   bad <- tempfile()
   saveRDS(f, bad)
@@ -107,10 +107,13 @@ test_that("a GDRegressor saved in Python loads in R with its report", {
   core$save(est, path)
   g <- load_model(path)
   expect_identical(g$report$verdict, est$report_$verdict())
-  expect_true(glance(g)$converged)
-  expect_identical(glance(g)$gap, est$report_$gap)
-  expect_identical(glance(g)$loss, est$report_$loss)
-  expect_identical(glance(g)$lstsq_loss, est$report_$optimum_loss)
+  g1 <- glance(g)
+  expect_equal(nrow(g1), 2L)  # a row per response; the fit-wide columns repeated
+  expect_true(all(g1$converged))
+  expect_identical(unique(g1$gap), est$report_$gap)
+  expect_identical(unique(g1$loss), est$report_$loss)
+  expect_identical(unique(g1$lstsq_loss), est$report_$optimum_loss)
+  expect_identical(g1$r.squared, unlist(est$report_$r_squared))
   expect_identical(unname(g$r.squared), unlist(est$report_$r_squared))
   expect_output(print(g), est$report_$verdict(), fixed = TRUE)
 })
@@ -254,4 +257,50 @@ test_that("a Python KeyboardInterrupt reaching R is an R interrupt, not an error
   got <- tryCatch(gradlm:::call_core(main$`_gradlm_test_interrupt`()), interrupt = function(e) "interrupt",
                   error = function(e) conditionMessage(e))
   expect_identical(got, "interrupt")
+})
+
+test_that("offset() terms, offset = and no-intercept formulas save, load and predict identically", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  new <- transform(mtcars[c(2, 8, 31), ], wt = wt + 0.5, qsec = qsec + 1)
+  fits <- list(gd_lm(mpg ~ hp + offset(wt), data = mtcars),
+               gd_lm(mpg ~ hp + offset(log(disp)), data = mtcars, offset = qsec),
+               gd_lm(mpg ~ wt + hp - 1, data = mtcars),
+               gd_lm(mpg ~ 0 + factor(cyl) + wt + offset(wt / 2), data = mtcars))
+  for (f in fits) {
+    save_model(f, path)
+    g <- load_model(path)
+    expect_identical(coef(g), coef(f))
+    expect_identical(predict(g, new), predict(f, new))
+    expect_identical(names(coef(g)), names(coef(f)))
+  }
+  x <- as.matrix(mtcars[, c("wt", "hp")])
+  f <- gd_lm(x, mtcars$mpg, intercept = FALSE)
+  save_model(f, path)
+  g <- load_model(path)
+  expect_identical(names(coef(g)), c("wt", "hp"))
+  expect_identical(predict(g, x[1:3, ]), predict(f, x[1:3, ]))
+})
+
+test_that("a loaded fit gives its inference, or says why it cannot", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  f <- gd_lm(mpg ~ wt + hp, data = mtcars)
+  save_model(f, path)
+  g <- load_model(path)
+  if (is.null(g$inference)) {
+    expect_error(vcov(g), "saved without the inference")
+    expect_error(confint(g), "saved without the inference")
+    expect_error(predict(g, mtcars[1:2, ], interval = "confidence"), "saved without the inference")
+    expect_output(print(summary(g)), "No standard errors, tests or intervals")
+  } else {
+    expect_equal(vcov(g), vcov(f))
+    expect_equal(coef(summary(g)), coef(summary(f)))
+    expect_equal(predict(g, mtcars[1:2, ], interval = "prediction"), predict(f, mtcars[1:2, ], interval = "prediction"))
+  }
+  expect_error(hatvalues(g), "holds no training data")
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_invisible(plot(g, which = 7))
+  expect_error(plot(g, which = 1), "holds no training data")
 })

@@ -11,6 +11,9 @@
 #' @param path A `.parquet` file, a folder of them, or a `.npy` file.
 #' @param target The target column name(s) (Parquet), or the `.npy` file of the targets.
 #' @param features The feature columns (Parquet; default: every other numeric column).
+#' @param weight The name of a Parquet column of row weights (`>= 0`):
+#'   weighted least squares, as `lm()`'s `weights`, trained full batch on the
+#'   weighted moments.
 #' @param chunk_rows Rows read at a time.
 #' @return A Python `gradlm.streaming.Stream`.
 #' @examplesIf gradlm_available()
@@ -23,8 +26,9 @@
 #' data <- stream(x_file, target = y_file, chunk_rows = 250)
 #' fit(linear_model(3, 1, dtype = "float64"), data, NULL)
 #' @export
-stream <- function(path, target, features = NULL, chunk_rows = 65536) {
+stream <- function(path, target, features = NULL, weight = NULL, chunk_rows = 65536) {
   if (!is.character(path) || length(path) != 1L) stop("path must be one file or folder name.", call. = FALSE)
   call_core(core$stream(path.expand(path), target = if (length(target) > 1L) as.list(target) else target,
-                        features = if (!is.null(features)) as.list(features), chunk_rows = chunk_rows))
+                        features = if (!is.null(features)) as.list(features), weight = weight,
+                        chunk_rows = chunk_rows))
 }

@@ -14,3 +14,19 @@ test_that("fit() trains on data streamed from .npy files as on the same data in 
   expect_equal(h_disk$loss, h_mem$loss, tolerance = 1e-12)
   expect_error(stream(file.path(folder, "X.npy"), target = "y"), "target must be the path of a .npy file")
 })
+
+test_that("a stream's weight column gives lm()'s weighted fit (stream() had no weight argument)", {
+  skip_if_no_gradlm()
+  skip_if_not(reticulate::py_module_available("pyarrow"), "pyarrow is not installed")
+  folder <- tempfile()
+  dir.create(folder)
+  cars <- mtcars[, c("wt", "hp", "mpg")]
+  cars$w <- 1 / mtcars$disp
+  pd <- reticulate::import("pandas")
+  pd$DataFrame(cars)$to_parquet(file.path(folder, "cars.parquet"))
+  data <- stream(folder, target = "mpg", weight = "w")
+  model <- linear_model(2, 1, dtype = "float64")
+  h <- fit(model, data, NULL)
+  ref <- coef(lm(mpg ~ wt + hp, data = mtcars, weights = 1 / disp))
+  expect_equal(c(h$bias, h$weight), unname(ref), tolerance = 1e-8)
+})

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from .analytic import CHUNK_ROWS, SufficientStatistics
-from .design import ScaledDesign, as_weight
+from .design import RANK_RTOL_MOMENTS, ScaledDesign, as_weight
 from .distributions import f_sf, t_quantile, t_two_sided_p
 
 # Below this share of the total sum of squares, the residual sum of squares is taken from the rows (when at hand).
@@ -366,7 +366,7 @@ def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: I
     ``assign`` gives each column of the model matrix its term (R's
     ``attr(, "assign")``: 0 the intercept column, then 1, 2, ...). A term's
     sum of squares is the fall in the least-squares RSS when it joins the
-    terms before it (from the moments, each nested model solved on the scaled
+    terms before it (from the moments, by the sweep operator on the scaled
     problem); the residual row is the fit's. A term that adds no rank (its
     columns aliased) is left out, as ``anova.lm()`` leaves it.
     """
@@ -378,22 +378,26 @@ def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: I
         raise ValueError(f"assign has {len(columns)} predictor column(s); the model has {d}.")
     scale = stats.G.diagonal().sqrt()
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-    Gs, Cs = stats.G / torch.outer(scale, scale), stats.C / scale[:, None]
+    # The sweep operator on the scaled moments, column by column in the model's order: each pivot takes a
+    # column's part not explained by the columns before it out of the rest, and its share of the RSS out of
+    # the RSS (O(d^2) a column, O(d^3) in all). A column with (almost) nothing left is aliased, as lm()'s.
+    G, C = stats.G / torch.outer(scale, scale), stats.C / scale[:, None]
+    rss = stats.yy.clone()
+    tolerance = RANK_RTOL_MOMENTS * max(d, 1)
     terms = list(dict.fromkeys(columns))
-    previous_rss, previous_rank = stats.yy.clone(), 0
-    df, sum_sq = [], []
-    for i in range(len(terms)):
-        members = set(terms[: i + 1])
-        cols = torch.tensor([j for j, a in enumerate(columns) if a in members])
-        lam, V = torch.linalg.eigh(Gs[cols][:, cols])
-        keep = lam > lam[-1] * 10 * float(torch.finfo(torch.float64).eps) * len(cols)
-        V, lam = V[:, keep], lam[keep]
-        proj = V.T @ Cs[cols]  # (rank, k)
-        rss = stats.yy - ((proj * proj) / lam[:, None]).sum(dim=0)
-        rank = int(keep.sum())
-        df.append(rank - previous_rank)
-        sum_sq.append((previous_rss - rss).clamp(min=0.0))
-        previous_rss, previous_rank = rss, rank
+    df, sum_sq = [0] * len(terms), [torch.zeros_like(rss) for _ in terms]
+    for j, term in enumerate(columns):
+        pivot = float(G[j, j])
+        if pivot <= tolerance:
+            continue
+        t = terms.index(term)
+        share = C[j] * C[j] / pivot
+        rss -= share
+        sum_sq[t] += share
+        df[t] += 1
+        column = G[:, j].clone()
+        C -= torch.outer(column, C[j]) / pivot
+        G -= torch.outer(column, G[j]) / pivot
     # a term whose columns are all aliased adds nothing: left out, as anova.lm() leaves it
     shown = [i for i, value in enumerate(df) if value > 0]
     terms = [terms[i] for i in shown]

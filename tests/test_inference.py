@@ -375,3 +375,29 @@ def test_anova_leaves_out_a_term_that_adds_no_rank_as_lm():
     out = sequential_anova(stats, [0, 1, 2, 3, 4], gradlm.GDRegressor().fit(Xc, y).inference_)
     assert out["df"].tolist() == [1, 1, 1] and out["term"].tolist() == [1, 2, 3]
     assert np.isfinite(out["p_value"]).all()
+
+
+def test_rows_of_leverage_one_get_nan_as_in_lm(R):
+    """A cell of one row in a cyl x gear interaction: Cook's distance 9.6e8 (rounding over 1 - h = 0); lm(): NaN."""
+    A = np.asarray(R("model.matrix(~ factor(cyl) * factor(gear), mtcars)"))
+    y = np.asarray(R("mtcars$mpg"))
+    est = gradlm.GDRegressor().fit(A[:, 1:], y)
+    out = est.inference_.influence(A[:, 1:], y - est.predict(A[:, 1:]))
+    ref_cooks = np.asarray(R("cooks.distance(lm(mpg ~ factor(cyl) * factor(gear), mtcars))"))
+    ref_hat = np.asarray(R("hatvalues(lm(mpg ~ factor(cyl) * factor(gear), mtcars))"))
+    np.testing.assert_array_equal(np.isnan(out["cooks_distance"][:, 0]), np.isnan(ref_cooks))
+    assert np.isnan(ref_cooks).sum() == 2
+    ok = ~np.isnan(ref_cooks)
+    np.testing.assert_allclose(out["cooks_distance"][ok, 0], ref_cooks[ok], rtol=1e-6)
+    np.testing.assert_allclose(out["hat"], ref_hat, rtol=1e-6, atol=1e-12)
+    ref_sigma = np.asarray(R("influence(lm(mpg ~ factor(cyl) * factor(gear), mtcars))$sigma"))
+    np.testing.assert_allclose(out["sigma"][:, 0], ref_sigma, rtol=1e-6)
+
+
+def test_reml_log_likelihood_matches_lm(R):
+    """logLik(fit, REML = TRUE) was ignored (-74.33 for lm()'s -77.87)."""
+    A = np.asarray(R("as.matrix(mtcars[, c('wt', 'hp')])"))
+    y = np.asarray(R("mtcars$mpg"))
+    inf = gradlm.GDRegressor().fit(A, y).inference_
+    np.testing.assert_allclose(inf.llf_reml[0], R("as.numeric(logLik(lm(mpg ~ wt + hp, mtcars), REML = TRUE))")[0],
+                               rtol=1e-9)

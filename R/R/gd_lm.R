@@ -88,8 +88,12 @@
 #'   list naming, for factors, a contrast function or giving a contrast matrix.
 #' @param weights Precision weights, as in [stats::lm()]: evaluated in `data`,
 #'   non-negative; the fit minimises the weighted sum of squares. Rows of
-#'   weight 0 count for nothing (nor in `nobs()` and the degrees of freedom).
-#'   For the default method, a numeric vector of one weight per row.
+#'   weight 0 count for nothing (nor in `nobs()` and the degrees of freedom);
+#'   rows with NA weights go as `na.action` says, as in `lm()`. For the
+#'   default method, a numeric vector of one weight per row. In `predict()`:
+#'   for prediction intervals, the variance weights of the new observations
+#'   (a number, a vector, or a one-sided formula evaluated in `newdata`), as
+#'   [stats::predict.lm()].
 #' @param offset As in [stats::lm()]: a known part of the response, evaluated
 #'   in `data` (as are `offset()` terms of the formula); fitted values and
 #'   predictions include it. With an offset, R-squared, adjusted R-squared and
@@ -143,9 +147,10 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
   mf$drop.unused.levels <- TRUE
   mf[[1L]] <- quote(stats::model.frame)
   if (!missing(weights)) {
-    # NA weights would be dropped silently by na.omit with their rows: refused instead.
+    # Checked before model.frame: a negative weight is refused wherever it is; an NA one goes with its row,
+    # as lm()'s na.action takes it (na.pass keeps it: refused after model.frame).
     raw <- eval(mf$weights, data, environment(formula))
-    check_weights(raw, if (missing(subset)) NULL else "")
+    check_weights(raw, "")
   }
   mf <- eval(mf, parent.frame())
   if (nrow(mf) == 0L) stop("no rows are left after removing those with NA (na.action).", call. = FALSE)
@@ -401,7 +406,9 @@ fit_verdict <- function(report, history) {
 #'   columns `Estimate`, `Std. Error`, `t value`, `Pr(>|t|)`; `aliased`,
 #'   `sigma`, `df`, `r.squared`, `adj.r.squared`, `fstatistic`,
 #'   `cov.unscaled`, `residuals`, `weights`), computed by the core at the
-#'   gradient-descent coefficients, and gradlm's: `lstsq_coefficients`,
+#'   gradient-descent coefficients (with collinear predictors, at `lm()`'s
+#'   solution of the model without the aliased columns, which predicts the
+#'   same; `coef()` keeps gradient descent's own), and gradlm's: `lstsq_coefficients`,
 #'   `loss`, `lstsq_loss`, `gap`, `converged`, `verdict`, `report`. For
 #'   several responses, a list of those, one per response (named
 #'   `"Response name"`, as [stats::summary.mlm()]'s), of class
@@ -605,12 +612,14 @@ needs_inference <- function(object, what) {
 #'   `lwr`, `upr` as [stats::predict.lm()]'s (for several responses, one such
 #'   matrix per response, in a list).
 #' @param level Confidence level of the intervals.
-#' @param weights For prediction intervals: the variance weights of the new
-#'   observations (a number, a vector, or a one-sided formula evaluated in
-#'   `newdata`), as [stats::predict.lm()].
 #' @export
 predict.gd_lm <- function(object, newdata, se.fit = FALSE, interval = c("none", "confidence", "prediction"),
                           level = 0.95, weights = 1, ...) {
+  type <- list(...)$type
+  if (!is.null(type) && !identical(type, "response")) {
+    stop(sprintf("predict() for gd_lm gives type = \"response\" only; type = \"%s\" is not supported (use lm()).",
+                 type[1L]), call. = FALSE)
+  }
   interval <- match.arg(interval)
   training <- missing(newdata) || is.null(newdata)
   if (training) {

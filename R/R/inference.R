@@ -28,6 +28,7 @@
 #'   `"predictive"` (leave-one-out prediction errors), as [stats::rstandard()].
 #' @param do.coef Accepted for `influence()`'s signature; the leave-one-out
 #'   coefficient changes are not computed (`TRUE` is refused).
+#' @param REML For `logLik()`: the restricted log-likelihood, as [stats::logLik.lm()].
 #' @param ... Further `gd_lm` fits (`anova()`: nested models, smallest
 #'   first), or unused.
 #' @return As the `lm` methods: see [stats::vcov()], [stats::confint()],
@@ -101,14 +102,16 @@ confint.gd_lm <- function(object, parm, level = 0.95, ...) {
 #' @rdname gd_lm-inference
 #' @importFrom stats logLik
 #' @export
-logLik.gd_lm <- function(object, ...) {
+logLik.gd_lm <- function(object, REML = FALSE, ...) {
   inf <- needs_inference(object, "log-likelihood")
   if (length(object$responses) > 1L) {
     stop("logLik() does not support several responses (nor does lm()'s logLik.lm); glance(fit) gives it per response.",
          call. = FALSE)
   }
   nall <- if (!is.null(object$residuals)) NROW(object$residuals) else nobs.gd_lm(object)
-  structure(as.numeric(inf$log_lik)[1L], nall = nall, nobs = nobs.gd_lm(object), df = as.integer(inf$rank) + 1L,
+  value <- if (isTRUE(REML)) inf$log_lik_reml else inf$log_lik
+  if (is.null(value)) stop("this fit's inference has no REML log-likelihood; refit it.", call. = FALSE)
+  structure(as.numeric(value)[1L], nall = nall, nobs = nobs.gd_lm(object), df = as.integer(inf$rank) + 1L,
             class = "logLik")
 }
 
@@ -260,7 +263,7 @@ rstandard.gd_lm <- function(model, type = c("sd.1", "predictive"), ...) {
   type <- match.arg(type)
   d <- row_diagnostics(model)
   # the leave-one-out prediction error is the residual over 1 - h (lm's own arithmetic, on the core's h)
-  value <- if (type == "sd.1") d$rstandard else d$wt.res / (1 - d$hat)
+  value <- if (type == "sd.1") d$rstandard else ifelse(d$hat < 1, d$wt.res / (1 - d$hat), NaN)
   pad_rows(model, value)
 }
 

@@ -22,10 +22,9 @@
 #' `print()`, `summary()`, `tidy()` and `glance()` work; `fitted()`,
 #' `residuals()`, `augment()` without `newdata` and the row diagnostics
 #' (`hatvalues()`, `plot()`'s panels 1 to 6) say so. The inference (standard
-#' errors, `vcov()`, `confint()`, intervals) is saved with the fit where the
-#' core's file format holds it; a file without it loads all the same, and the
-#' methods that need it stop with an error that says why (`summary()` then
-#' shows the coefficients without standard errors). Formulas with `offset()`
+#' errors, `vcov()`, `confint()`, intervals) is not saved yet: on a loaded fit
+#' the methods that need it stop with an error that says so (refit on the
+#' data), and `summary()` shows the coefficients without standard errors. Formulas with `offset()`
 #' terms (and `offset =`, saved as an `offset()` term) and without an
 #' intercept save and predict as fitted.
 #'

@@ -46,6 +46,8 @@ from .distributions import f_sf, t_quantile, t_two_sided_p
 
 # Below this share of the total sum of squares, the residual sum of squares is taken from the rows (when at hand).
 CLOSE_FIT = 1e-4
+# A hat value this close to 1 is 1: the moments know leverages to about this.
+LEVERAGE_ONE = 1e-8
 
 
 class Inference:
@@ -122,6 +124,13 @@ class Inference:
             n = self.nobs
             self.llf = 0.5 * (stats.sum_log_weight - n * (math.log(2 * math.pi) + 1.0 - math.log(n)
                                                           + np.log(self.ssr)))
+            # REML, as logLik.lm(REML = TRUE): n - p observations, less log |R| of the kept columns' QR
+            kept = ~self.aliased
+            logdet = -np.linalg.slogdet(self.cov_unscaled[np.ix_(kept, kept)])[1] if kept.any() else 0.0
+            m = n - self.rank
+            self.llf_reml = (0.5 * (stats.sum_log_weight - m * (math.log(2 * math.pi) + 1.0 - math.log(m)
+                                                                + np.log(self.ssr))) - 0.5 * logdet
+                             if m > 0 else self.ssr * np.nan)
         self.df_loglik = self.rank + 1  # the coefficients and sigma
         self.aic = -2.0 * self.llf + 2.0 * self.df_loglik
         self.bic = -2.0 * self.llf + math.log(self.nobs) * self.df_loglik
@@ -180,18 +189,23 @@ class Inference:
             raise ValueError("this fit was weighted: pass its sample_weight (the hat values depend on them).")
         w = np.ones(Xt.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         hat = w * self.design.leverage(Xt).numpy()
+        # A row the fit passes through whatever its y (leverage 1, up to rounding) has a residual of rounding
+        # only: lm() sets its hat to 1 and its standardized measures to NaN, never 1e-10 / 1e-12.
+        whole = hat > 1.0 - LEVERAGE_ONE
+        hat[whole] = 1.0
         wr = np.sqrt(w)[:, None] * r
+        wr[whole] = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             room = (1.0 - hat)[:, None]
             std = wr / (self.sigma[None, :] * np.sqrt(room))
-            sigma_i = (np.sqrt((self.ssr[None, :] - wr ** 2 / room) / (self.df_resid - 1)) if self.df_resid > 1
-                       else np.full_like(wr, np.nan))
+            sigma_i = (np.sqrt(np.clip(self.ssr[None, :] - np.where(room > 0, wr ** 2 / room, 0.0), 0.0, None)
+                               / (self.df_resid - 1)) if self.df_resid > 1 else np.full_like(wr, np.nan))
             student = wr / (sigma_i * np.sqrt(room))
             cooks = (wr / (self.sigma[None, :] * room)) ** 2 * hat[:, None] / self.rank
         zero = w == 0  # rows of weight 0, as lm() shows them
         hat[zero] = 0.0
         for a in (std, student, cooks):
-            a[zero] = np.nan
+            a[zero | whole] = np.nan
         return {"hat": hat, "weighted_residuals": wr, "rstandard": std, "rstudent": student,
                 "cooks_distance": cooks, "sigma": sigma_i}
 
@@ -253,7 +267,7 @@ class Inference:
                 "cov_unscaled": self.cov_unscaled, "aliased": self.aliased, "sigma": self.sigma, "rss": self.ssr,
                 "mss": self.mss, "r_squared": self.rsquared, "adj_r_squared": self.rsquared_adj,
                 "f_statistic": self.fvalue, "f_p_value": self.f_pvalue, "f_df": [self.df_model, self.df_resid],
-                "log_lik": self.llf, "aic": self.aic, "bic": self.bic, "df_residual": self.df_resid,
+                "log_lik": self.llf, "log_lik_reml": self.llf_reml, "aic": self.aic, "bic": self.bic, "df_residual": self.df_resid,
                 "rank": self.rank, "nobs": self.nobs, "converged": self.converged,
                 "design": {**self.design.to_dict(), "sigma": self.sigma, "df_residual": self.df_resid}}
 

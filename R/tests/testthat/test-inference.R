@@ -139,10 +139,12 @@ test_that("weights = as in lm(): a column, an expression, zero weights (was: 'un
   expect_equal(fitted(f), fitted(ref), tolerance = tol)
 })
 
-test_that("weights that are negative or NA are refused, naming weights", {
+test_that("weights that are negative are refused, naming weights (NA ones go with their rows, as in lm())", {
   skip_if_no_gradlm()
   expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = mtcars$wt - 3), "weights must be finite and >= 0")
-  expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = c(NA, rep(1, 31))), "weights has 1 NA value")
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = c(NA, rep(1, 31)), na.action = na.pass),
+               "weights has 1 NA value")
+  expect_equal(nobs(gd_lm(mpg ~ wt, data = mtcars, weights = c(NA, rep(1, 31)))), 31)
   expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = letters[1:32]), "weights must be a numeric vector")
   x <- as.matrix(mtcars[, c("wt", "hp")])
   expect_error(gd_lm(x, mtcars$mpg, weights = 1:3), "weights has 3 value\\(s\\) for 32 row\\(s\\)")
@@ -478,4 +480,35 @@ test_that("tidy() of a fit with collinear predictors is broom's tidy.lm: NA for 
   t2 <- as.data.frame(broom::tidy(ref, conf.int = TRUE))
   expect_equal(tidy(f, conf.int = TRUE)[names(t2)], t2, tolerance = tol)
   expect_equal(predict(f, d[1:3, ]), suppressWarnings(predict(ref, d[1:3, ])), tolerance = tol)  # (lm warns: rank-deficient)
+})
+
+test_that("rows of leverage 1 get NaN, not rounding over 0 (Cook's distance was 9.6e8; lm(): NaN)", {
+  skip_if_no_gradlm()
+  f <- mpg ~ factor(cyl) * factor(gear)
+  fit <- gd_lm(f, data = mtcars)
+  ref <- lm(f, data = mtcars)
+  expect_identical(is.na(cooks.distance(fit)), is.na(cooks.distance(ref)))
+  expect_equal(cooks.distance(fit)[!is.na(cooks.distance(ref))], cooks.distance(ref)[!is.na(cooks.distance(ref))],
+               tolerance = 1e-6)
+  expect_identical(is.na(rstandard(fit, type = "predictive")), is.na(rstandard(ref, type = "predictive")))
+})
+
+test_that("NA weights drop their rows as lm()'s na.action does (they were refused)", {
+  skip_if_no_gradlm()
+  mt <- mtcars
+  mt$w <- 1 / mt$disp
+  mt$w[c(2, 5)] <- NA
+  fit <- gd_lm(mpg ~ wt + hp, data = mt, weights = w)
+  ref <- lm(mpg ~ wt + hp, data = mt, weights = w)
+  expect_equal(nobs(fit), nobs(ref))
+  expect_equal(coef(summary(fit))[, 1:4], coef(summary(ref)), tolerance = 1e-6)
+  expect_error(gd_lm(mpg ~ wt + hp, data = mt, weights = w, na.action = na.pass), "weights")
+})
+
+test_that("logLik(REML = TRUE) is lm()'s (REML was ignored)", {
+  skip_if_no_gradlm()
+  fit <- gd_lm(mpg ~ wt + hp, data = mtcars)
+  ref <- lm(mpg ~ wt + hp, data = mtcars)
+  expect_equal(as.numeric(logLik(fit, REML = TRUE)), as.numeric(logLik(ref, REML = TRUE)), tolerance = 1e-9)
+  expect_error(predict(fit, mtcars, type = "terms"), "type = \"response\" only")
 })

@@ -267,7 +267,8 @@ class Inference:
                 "cov_unscaled": self.cov_unscaled, "aliased": self.aliased, "sigma": self.sigma, "rss": self.ssr,
                 "mss": self.mss, "r_squared": self.rsquared, "adj_r_squared": self.rsquared_adj,
                 "f_statistic": self.fvalue, "f_p_value": self.f_pvalue, "f_df": [self.df_model, self.df_resid],
-                "log_lik": self.llf, "log_lik_reml": self.llf_reml, "aic": self.aic, "bic": self.bic, "df_residual": self.df_resid,
+                "log_lik": self.llf, "log_lik_reml": self.llf_reml, "aic": self.aic, "bic": self.bic,
+                "df_residual": self.df_resid,
                 "rank": self.rank, "nobs": self.nobs, "converged": self.converged,
                 "design": {**self.design.to_dict(), "sigma": self.sigma, "df_residual": self.df_resid}}
 

@@ -401,3 +401,17 @@ def test_reml_log_likelihood_matches_lm(R):
     inf = gradlm.GDRegressor().fit(A, y).inference_
     np.testing.assert_allclose(inf.llf_reml[0], R("as.numeric(logLik(lm(mpg ~ wt + hp, mtcars), REML = TRUE))")[0],
                                rtol=1e-9)
+
+
+def test_drop_terms_matches_statsmodels_partial_f_tests():
+    """drop1()'s sums of squares from the fit's inference: each term against the full model."""
+    from gradlm.inference import drop_terms
+
+    X, y = diabetes()
+    inf = gradlm.GDRegressor().fit(X, y).inference_
+    out = drop_terms(inf.to_dict(), [0, 1, 1, 2, 3, 4, 5], [1, 4])
+    full = sm.OLS(y, sm.add_constant(X)).fit()
+    for t, cols in ((0, [0, 1]), (1, [4])):  # (term 4 is the fifth column)
+        small = sm.OLS(y, sm.add_constant(np.delete(X, cols, axis=1))).fit()
+        np.testing.assert_allclose(out["rss"][0, t], small.ssr, rtol=1e-9)
+        np.testing.assert_allclose(out["p_value"][0, t], sm.stats.anova_lm(small, full)["Pr(>F)"].iloc[1], rtol=1e-6)

@@ -164,6 +164,43 @@ anova.gd_lm <- function(object, ...) {
   if (length(tables) == 1L) tables[[1L]] else stats::setNames(tables, object$responses)
 }
 
+#' @rdname gd_lm-inference
+#' @param scope,test For `drop1()`: the terms to drop (default: those
+#'   [stats::drop.scope()] allows), and `"none"` or `"F"`, as [stats::drop1()]
+#'   for `lm`. The sums of squares come from the fit's inference (no refit).
+#' @importFrom stats drop1
+#' @export
+drop1.gd_lm <- function(object, scope, scale = 0, test = c("none", "F"), k = 2, ...) {
+  test <- match.arg(test)
+  inf <- needs_inference(object, "drop1()")
+  if (length(object$responses) > 1L) stop("drop1() does not support several responses (nor does lm()).", call. = FALSE)
+  labels <- term_labels(object)
+  model <- if (!is.null(object$terms)) stats::formula(object$terms)
+  scope <- if (missing(scope)) {
+    if (is.null(model)) labels else stats::drop.scope(object$terms)
+  } else if (inherits(scope, "formula")) {
+    attr(stats::terms(stats::update.formula(model, scope)), "term.labels")
+  } else scope
+  terms <- match(scope, labels)
+  if (anyNA(terms)) stop(sprintf("scope names term(s) not in the model: %s.", paste(scope[is.na(terms)],
+                                                                                    collapse = ", ")), call. = FALSE)
+  d <- call_core(bridge()$drop_terms(inf, as_vector_arg(as.integer(object$assign)), as_vector_arg(terms)))
+  aic <- extractAIC.gd_lm(object, scale = scale, k = k)
+  n <- nobs.gd_lm(object)
+  rss <- c(as.numeric(inf$rss)[1L], as.numeric(d$rss))
+  df <- c(NA, as.integer(d$df))
+  # extractAIC.lm's arithmetic for each smaller model
+  aics <- if (scale > 0) rss / scale - n + k * (aic[1L] - c(0, df[-1L])) else n * log(rss / n) + k * (aic[1L] - c(0, df[-1L]))
+  table <- data.frame(Df = df, `Sum of Sq` = c(NA, as.numeric(d$sum_sq)), RSS = rss, AIC = aics,
+                      check.names = FALSE, row.names = c("<none>", scope))
+  if (test == "F") {
+    table[["F value"]] <- c(NA, as.numeric(d$f_value))
+    table[["Pr(>F)"]] <- c(NA, as.numeric(d$p_value))
+  }
+  structure(table, heading = c("Single term deletions", if (!is.null(model)) c("\nModel:", deparse(model))),
+            class = c("anova", "data.frame"))
+}
+
 # The term each value of `assign` stands for.
 term_labels <- function(object) {
   if (!is.null(object$terms)) attr(object$terms, "term.labels") else object$predictors

@@ -429,6 +429,49 @@ def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: I
             "p_value": p_value, "residual_df": inference.df_resid, "residual_sum_sq": inference.ssr}
 
 
+def drop_terms(inference: dict, assign: Any, terms: Any) -> dict:
+    """``drop1()``: for each term, the rise in the RSS when its columns leave the model, with its F test.
+
+    From the fit's inference alone (``Inference.to_dict()``, as R keeps it):
+    at least squares, leaving out columns ``S`` raises the RSS by
+    ``b_S' (V_SS)^-1 b_S``, ``V = (A'WA)^+`` (aliased columns left out), so no
+    model is refitted. ``assign`` as in :func:`sequential_anova`; ``terms``
+    the term numbers to drop (R's ``drop.scope()``). Returns ``df`` (T,),
+    ``sum_sq``, ``rss``, ``f_value``, ``p_value`` (k, T).
+
+    >>> import gradlm
+    >>> X, y = gradlm.datasets.crops()
+    >>> out = drop_terms(gradlm.GDRegressor().fit(X, y[:, 0]).inference_.to_dict(), [0, 1, 2, 3], [2])
+    >>> out["df"].tolist(), bool(out["f_value"][0, 0] > 100)
+    ([1], True)
+    """
+    estimate = np.atleast_2d(np.asarray(inference["estimate"], dtype=np.float64))
+    V = np.asarray(inference["cov_unscaled"], dtype=np.float64).reshape(estimate.shape[1], -1)
+    aliased = np.asarray(inference["aliased"], dtype=bool).reshape(-1)
+    assign = np.atleast_1d(np.asarray(assign)).astype(int)
+    if len(assign) != estimate.shape[1]:
+        raise ValueError(f"assign has {len(assign)} columns; the model has {estimate.shape[1]} coefficients.")
+    rss = np.atleast_1d(np.asarray(inference["rss"], dtype=np.float64))
+    df_resid = int(inference["df_residual"])
+    terms = [int(t) for t in np.atleast_1d(np.asarray(terms))]
+    df, sum_sq = [], []
+    for term in terms:
+        cols = np.flatnonzero((assign == term) & ~aliased)
+        b = estimate[:, cols]  # (k, m)
+        sum_sq.append(np.einsum("km,mn,kn->k", b, np.linalg.pinv(V[np.ix_(cols, cols)]), b) if len(cols)
+                      else np.zeros(len(rss)))
+        df.append(len(cols))
+    ss = np.stack(sum_sq, axis=1) if terms else np.zeros((len(rss), 0))
+    dfs = np.asarray(df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f_value = (ss / dfs[None, :]) / (rss[:, None] / df_resid)
+        p_value = np.full_like(f_value, np.nan)
+        tested = dfs > 0
+        if df_resid > 0 and tested.any():
+            p_value[:, tested] = f_sf(f_value[:, tested], dfs[None, tested], df_resid)
+    return {"df": dfs, "sum_sq": ss, "rss": rss[:, None] + ss, "f_value": f_value, "p_value": p_value}
+
+
 def compare_nested(rss: Any, df: Any) -> dict:
     """``anova(fit1, fit2, ...)`` of nested fits: each fit against the one before.
 

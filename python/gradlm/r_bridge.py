@@ -21,7 +21,7 @@ from .design import as_weight
 from .estimator import Regressor
 from .exceptions import ConvergenceWarning, DivergenceWarning
 from .history import History
-from .inference import Inference, compare_nested, confint, sequential_anova  # noqa: F401 (R calls the last two)
+from .inference import Inference, compare_nested, confint, drop_terms, sequential_anova  # noqa: F401 (R calls them)
 from .interrupts import python_handles_interrupts
 from .validation import check_X, check_X_y_view, check_y
 

@@ -512,3 +512,18 @@ test_that("logLik(REML = TRUE) is lm()'s (REML was ignored)", {
   expect_equal(as.numeric(logLik(fit, REML = TRUE)), as.numeric(logLik(ref, REML = TRUE)), tolerance = 1e-9)
   expect_error(predict(fit, mtcars, type = "terms"), "type = \"response\" only")
 })
+
+test_that("drop1() gives lm()'s table, F test included (it had Df and AIC only, and test = \"F\" failed)", {
+  skip_if_no_gradlm()
+  for (f in list(mpg ~ wt + hp + qsec, mpg ~ wt * hp + factor(cyl))) {
+    fit <- gd_lm(f, data = mtcars)
+    ref <- lm(f, data = mtcars)
+    got <- drop1(fit, test = "F")
+    want <- drop1(ref, test = "F")
+    expect_identical(rownames(got), rownames(want))
+    expect_equal(as.matrix(got), as.matrix(want), tolerance = 1e-6, ignore_attr = TRUE)
+  }
+  w <- gd_lm(mpg ~ wt + hp, data = mtcars, weights = 1 / disp)
+  expect_equal(as.matrix(drop1(w, test = "F")), as.matrix(drop1(lm(mpg ~ wt + hp, data = mtcars, weights = 1 / disp),
+                                                                 test = "F")), tolerance = 1e-6, ignore_attr = TRUE)
+})

@@ -65,3 +65,11 @@ test_that("divergence stops with the stable learning rate, or warns", {
   expect_true(all(is.finite(h$weight)))
   expect_equal(as.matrix(m$weight$detach()$numpy()), h$weight)
 })
+
+test_that("weights: negative ones and mini-batches are refused with the fix", {
+  skip_if_no_gradlm()
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = c(1, 1, -1, rep(1, 29))),
+               "weights must be finite and >= 0; 1 are not, the first in row 3")
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = 1 / disp, batch_size = 8),
+               "sample_weight trains full batch on the data's moments")
+})

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -415,3 +416,95 @@ def test_drop_terms_matches_statsmodels_partial_f_tests():
         small = sm.OLS(y, sm.add_constant(np.delete(X, cols, axis=1))).fit()
         np.testing.assert_allclose(out["rss"][0, t], small.ssr, rtol=1e-9)
         np.testing.assert_allclose(out["p_value"][0, t], sm.stats.anova_lm(small, full)["Pr(>F)"].iloc[1], rtol=1e-6)
+
+
+def test_rss_of_large_coefficients_on_near_collinear_columns_comes_from_the_rows():
+    """The moments' RSS cancelled to 25604 where the rows give 19.6 (R² -399) for x2 = x1 + 1e-6 e."""
+    rng = np.random.default_rng(5)
+    x1 = rng.normal(size=30)
+    X = np.column_stack([x1, x1 + 1e-6 * rng.normal(size=30), rng.normal(size=30)])
+    y = X @ np.array([1.0, 2.0, 3.0]) + rng.normal(size=30)
+    weight, bias = gradlm.lstsq(X, y)
+    inf = gradlm.inference.infer(weight, bias, X, y)
+    ref = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(inf.ssr[0], ref.ssr, rtol=1e-8)
+    np.testing.assert_allclose(inf.bse[0], ref.bse, rtol=1e-5)
+
+
+def test_a_constant_column_like_0_1_is_aliased_not_huge():
+    """0.1 is not exact in binary: centring left a residue that scaling blew up to a column (coefficient 7e6)."""
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=7), np.full(7, 0.1)]
+    y = 1 + X[:, 0] + rng.normal(size=7)
+    est = gradlm.GDRegressor(seed=0).fit(X, y)
+    assert est.inference_.aliased.tolist() == [False, False, True] and est.inference_.df_resid == 5
+    np.testing.assert_allclose(est.inference_.bse[0, :2], sm.OLS(y, sm.add_constant(X[:, :1])).fit().bse, rtol=1e-6)
+    assert abs(est.coef_[1]) < 1e-6
+
+
+def test_anova_degrees_of_freedom_add_up_with_near_collinear_columns():
+    """The anova used its own tolerance: df [1, 1] with 26 residual df for n - 1 = 29."""
+    rng = np.random.default_rng(6)
+    x1 = rng.normal(size=30)
+    for delta in (1e-10, 1e-7, 1e-5):
+        X = np.column_stack([x1, x1 + delta * rng.normal(size=30), rng.normal(size=30)])
+        y = X[:, 0] + X[:, 2] + rng.normal(size=30)
+        stats = gradlm.analytic.SufficientStatistics(*(gradlm.validation.check_X_y_view(X, y)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", gradlm.ConvergenceWarning)  # (gradient descent cannot, on 1e-7 and 1e-5)
+            inf = gradlm.GDRegressor().fit(X, y).inference_
+        out = sequential_anova(stats, [0, 1, 2, 3], inf)
+        assert out["df"].sum() + inf.df_resid == 29, delta
+        if inf.converged:  # (the residual row is the fit's)
+            np.testing.assert_allclose(out["sum_sq"].sum() + inf.ssr[0], stats.yy[0].item(), rtol=1e-6)
+
+
+def test_drop1_with_aliased_columns_is_refused():
+    """drop_terms gave df [1, 1, 0] where lm()'s drop1 gives 0 (the aliased column takes over)."""
+    from gradlm.inference import drop_terms
+
+    X, y = diabetes()
+    Xc = np.column_stack([X[:, :2], X[:, 0] + X[:, 1]])
+    with pytest.raises(ValueError, match="without aliased coefficients"):
+        drop_terms(gradlm.GDRegressor().fit(Xc, y).inference_.to_dict(), [0, 1, 2, 3], [1, 2, 3])
+
+
+ZERO_WEIGHT_SHARD = r"""
+import json, os, sys, gradlm
+from gradlm.streaming import stream
+est = gradlm.GDRegressor(distributed=True).fit(stream(sys.argv[1], target="y", weight="w"), None)
+if gradlm.distributed.is_main_process():
+    with open(sys.argv[2], "w") as fh:
+        json.dump({"bse": est.inference_.bse.tolist(), "nobs": est.inference_.nobs}, fh)
+gradlm.distributed.shutdown()
+sys.stdout.flush(); sys.stderr.flush(); os._exit(0)
+"""
+
+
+def test_a_process_whose_shard_has_only_zero_weights_joins_the_others(tmp_path):
+    """That process raised "0 rows" before the merge, and the other waited for it until killed."""
+    pytest.importorskip("pyarrow")
+    X, y = diabetes()
+    w = np.ones(len(y))
+    w[200:] = 0.0
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(6)]).assign(y=y, w=w)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    frame.iloc[:200].to_parquet(folder / "a.parquet")
+    frame.iloc[200:].to_parquet(folder / "b.parquet")  # the second process's shard: weight 0 throughout
+    script, report = tmp_path / "shard.py", tmp_path / "report.json"
+    script.write_text(ZERO_WEIGHT_SHARD)
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                          str(script), str(folder), str(report)], capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(report.read_text())
+    assert got["nobs"] == 200
+    np.testing.assert_allclose(got["bse"][0], sm.OLS(y[:200], sm.add_constant(X[:200])).fit().bse, rtol=1e-8)
+
+
+def test_one_row_and_all_constant_columns_fit_as_lm():
+    """Every column constant (here, one row): nothing kept, and the design must not index an empty spectrum."""
+    inf = gradlm.GDRegressor().fit(np.array([[2.0, 3.0]]), np.array([5.0])).inference_
+    assert inf.rank == 1 and inf.aliased.tolist() == [False, True, True] and inf.df_resid == 0
+    np.testing.assert_allclose(inf.params[0, 0], 5.0)

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from .stability import Curvature
 
 CHUNK_ROWS = 1 << 16
+# A column whose centred spread is below this share of its mean is constant: what is left is rounding.
+CONSTANT_RTOL = 1e3 * float(torch.finfo(torch.float64).eps)
 # Columns of X on a smaller scale than this have squares below float64's smallest normal number.
 UNDERFLOW_SCALE = 1e-150
 
@@ -121,6 +123,7 @@ class SufficientStatistics:
         self.sum_log_weight = 0.0 if w is None else float(w[w > 0].log().sum())
         self.centered = True
         self.origin = None
+        self._zero_rounding_residue()
         if not (torch.isfinite(self.G).all() and torch.isfinite(self.C).all() and torch.isfinite(self.yy).all()):
             raise ValueError(
                 "the data's sums of squares overflow float64 (values of about 1e154 or more); "
@@ -138,7 +141,7 @@ class SufficientStatistics:
             )
 
     @classmethod
-    def from_chunks(cls, chunks) -> "SufficientStatistics":
+    def from_chunks(cls, chunks, allow_empty: bool = False) -> Optional["SufficientStatistics"]:
         """The statistics of the rows of all ``(X, y)`` (or ``(X, y, w)``) chunks together, one chunk in memory
         at a time.
 
@@ -160,8 +163,8 @@ class SufficientStatistics:
                 continue
             part = cls(X, y, sample_weight=w)
             total = part if total is None else total.merge(part)
-        if total is None:
-            raise ValueError("the data have 0 rows; pass at least one row of data.")
+        if total is None and not allow_empty:  # (allowed for a process's shard: another may hold the rows)
+            raise ValueError("the data have 0 rows (or none of positive weight); pass at least one row of data.")
         return total
 
     def merge(self, other: "SufficientStatistics") -> "SufficientStatistics":
@@ -193,7 +196,18 @@ class SufficientStatistics:
         out.weighted = self.weighted or other.weighted
         out.centered = True
         out.origin = None
+        out._zero_rounding_residue()
         return out
+
+    def _zero_rounding_residue(self) -> None:
+        """A constant column's centred moments are rounding (about ``n (eps mean)^2``, never 0 for a mean such as
+        0.1): set them to 0, so that the column reads as constant. Scaled to unit length, the residue would look
+        like a genuine column, uncorrelated with the rest."""
+        constant = self.G.diagonal() <= self.n * (CONSTANT_RTOL * self.mx) ** 2
+        if bool(constant.any()):
+            self.G[constant, :] = 0.0
+            self.G[:, constant] = 0.0
+            self.C[constant, :] = 0.0
 
     def about_origin(self) -> "SufficientStatistics":
         """The moments about 0 instead of the means: the statistics of a model without intercept.

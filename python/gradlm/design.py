@@ -20,17 +20,17 @@ the rank is decided there:
   ill-conditioned moments keep the moments' answer: about
   ``16 - 2 log10(kappa)`` digits.
 
-**Rank.** From the rows, a singular value counts when it exceeds
-``s_max * eps * max(n, p)`` (LAPACK's and NumPy's rule); from the moments,
-an eigenvalue (a squared singular value) when it exceeds
-``lambda_max * 10 eps * d`` (the moments know the squares to about ``d eps``
-of the largest). The rank counts the intercept, as ``lm()``'s does. Below
-full rank, least squares has many solutions: :func:`gradlm.lstsq`'s is the
-one of least norm on the scaled problem. The inference takes ``lm()``'s
-instead: a column that is a combination of the columns before it is
-*aliased* (as ``lm()``'s pivoting leaves it out: its coefficient is NA), and
-the others are those of the model without the aliased columns, which
-predicts the same (:meth:`ScaledDesign.basic`).
+**Rank, as lm() decides it.** Column by column in the model's order, a
+column whose part outside the columns kept before it is below ``LM_TOL``
+(1e-7, ``lm()``'s QR tolerance) of its length is *aliased*: from the rows, by
+the diagonal of a QR of the scaled columns; from the moments, by the sweep
+operator's pivots (the squared parts). The rank counts the intercept, as
+``lm()``'s does. Least squares then solves the model without the aliased
+columns (their coefficients 0, where ``lm()`` prints NA), and
+:meth:`ScaledDesign.basic` moves any other solution (gradient descent ends at
+the least-norm one on the standardized scale) there without changing its
+predictions. (Moments alone, on a design too ill-conditioned for them, leave
+out further directions below ``lambda_max * 10 eps * d``.)
 
 Everything the inference needs is kept as ``half`` (p, q), with
 ``(A'WA)^+ = half half'``, so that streamed, distributed and in-memory fits
@@ -54,8 +54,29 @@ REFINE_CONDITION = 1e3
 EPS = float(torch.finfo(torch.float64).eps)
 RANK_RTOL_ROWS = EPS
 RANK_RTOL_MOMENTS = 10 * EPS
-# A null-space component below this (on the scaled problem) counts as 0 when the aliased columns are chosen.
-ALIASED = 1e-7
+# lm()'s rule (its QR's tolerance): a column whose part outside the columns before it is below this share of its
+# length is aliased.
+LM_TOL = 1e-7
+
+
+def lm_columns(Gs: torch.Tensor) -> torch.Tensor:
+    """(d,) bool: the columns ``lm()`` keeps, from the scaled centred moments ``Gs`` (unit diagonal; 0 for a
+    constant column): in order, a column is kept when its residual after the kept columns before it has more
+    than ``LM_TOL`` of its length (the sweep operator gives the squared residual as the pivot).
+
+    >>> lm_columns(torch.tensor([[1.0, 1.0], [1.0, 1.0]], dtype=torch.float64)).tolist()
+    [True, False]
+    """
+    G = Gs.clone()
+    kept = torch.zeros(G.shape[0], dtype=torch.bool)
+    for j in range(G.shape[0]):
+        pivot = float(G[j, j])
+        if pivot <= LM_TOL * LM_TOL:
+            continue
+        kept[j] = True
+        column = G[:, j].clone()
+        G -= torch.outer(column, G[j]) / pivot
+    return kept
 
 
 class ScaledDesign:
@@ -86,49 +107,62 @@ class ScaledDesign:
         self.center = stats.mx.clone()
         self.total_weight = float(stats.n)
         self.intercept = bool(stats.centered)
-        lam, vectors = torch.linalg.eigh(stats.G / torch.outer(scale, scale))
+        Gs = stats.G / torch.outer(scale, scale)
+        kept = lm_columns(Gs)
+        lam, vectors = torch.linalg.eigh(Gs[kept][:, kept])
         lam, vectors = lam.flip(0), vectors.flip(1)  # largest first, as an SVD's
-        top = float(lam[0]) if d else 0.0
-        well_conditioned = d == 0 or (float(lam[-1]) > 0 and top / float(lam[-1]) < MAX_CONDITION)
+        top = float(lam[0]) if len(lam) else 0.0
+        well_conditioned = len(lam) == 0 or (float(lam[-1]) > 0 and top / float(lam[-1]) < MAX_CONDITION)
         self.from_rows = rows is not None and not well_conditioned
         if self.from_rows:
             assert rows is not None
             X, y, w = rows()
             self._factor_rows(X, y, w, stats)
             return
-        keep = lam > top * RANK_RTOL_MOMENTS * max(d, 1)
-        s, V, null = lam[keep].sqrt(), vectors[:, keep], vectors[:, ~keep]
+        # (moments only and ill-conditioned: directions below the moments' resolution are left out)
+        resolved = lam > top * RANK_RTOL_MOMENTS * max(d, 1)
+        s, V = lam[resolved].sqrt(), vectors[:, resolved]
 
-        def solve(B: torch.Tensor) -> torch.Tensor:  # (Xs'Xs)^+ B on the scaled centred problem
+        def solve(B: torch.Tensor) -> torch.Tensor:  # (Xs'Xs)^+ B on the kept columns of the scaled centred problem
             return V @ ((V.T @ B) / (s * s)[:, None])
 
-        scaled = solve(stats.C / scale[:, None])
-        if rows is not None and top > REFINE_CONDITION * float(lam[-1]):
+        Cs = (stats.C / scale[:, None])[kept]
+        scaled = solve(Cs)
+        if rows is not None and len(lam) and top > REFINE_CONDITION * float(lam[-1]):
             # Normal equations lose about log10(kappa^2) digits; one step of iterative refinement, the residual
             # computed from the rows, wins them back (as the corrected semi-normal equations do).
-            scaled += solve(self._cross_residual(rows(), scale, stats.my, scaled))
-        self.weight = (scaled / scale[:, None]).T.contiguous()
+            scaled += solve(self._cross_residual(rows(), scale, kept, stats.my, scaled))
+        weight = torch.zeros(d, stats.k, dtype=torch.float64)
+        weight[kept] = scaled / scale[kept][:, None]
+        self.weight = weight.T.contiguous()
         self.bias = stats.my - self.weight @ stats.mx
-        self.rank = int(keep.sum()) + self.intercept
-        slopes = V / s / scale[:, None]  # (X_c'WX_c)^+ = slopes slopes'
-        null_coef = null / scale[:, None]  # the null space on the coefficients' own scale
+        self.rank = int(resolved.sum()) + self.intercept
+        slopes = torch.zeros(d, len(s), dtype=torch.float64)
+        slopes[kept] = V / s / scale[kept][:, None]  # (X_c'WX_c)^+ = slopes slopes' (0 for aliased columns)
+        # each aliased column as a combination of the kept ones (scaled, centred): its null direction
+        combination = Gs[kept][:, ~kept]
+        combination = V @ ((V.T @ combination) / (s * s)[:, None])  # (kept, aliased)
+        moves = torch.zeros(d, int((~kept).sum()), dtype=torch.float64)
+        moves[~kept] = torch.eye(moves.shape[1], dtype=torch.float64)
+        moves[kept] = -combination * scale[~kept][None, :] / scale[kept][:, None]
         if self.intercept:
             # [1, x] against the centred parameters: the intercept is b - m'w (block inverse), made exact by an
-            # extra column 1/sqrt(sum w)
+            # extra column 1/sqrt(sum w); moving the slopes along a null direction n moves it by -m'n
             self.half = torch.zeros(d + 1, slopes.shape[1] + 1, dtype=torch.float64)
             self.half[0, :-1] = -(self.center @ slopes)
             self.half[0, -1] = 1.0 / math.sqrt(self.total_weight)
             self.half[1:, :-1] = slopes
-            # moving the slopes along a null direction n moves the intercept by -m'n (the predictions stay)
-            null = torch.cat([-(self.center / scale)[None, :] @ null, null])
-            null_coef = torch.cat([-self.center[None, :] @ null_coef, null_coef])
+            moves = torch.cat([-(self.center @ moves)[None, :], moves])
+            kept = torch.cat([torch.tensor([True]), kept])
         else:
             self.half = slopes
-        self._settle_aliasing(null, null_coef)
+        self.aliased = (~kept).numpy()
+        self.moves = moves
 
     def _factor_rows(self, X: torch.Tensor, y: torch.Tensor, w: Optional[torch.Tensor],
                      stats: SufficientStatistics) -> None:
-        """An SVD of the scaled ``sqrt(w) A``, one step of refinement."""
+        """The aliased columns by a QR of the scaled ``sqrt(w) A`` (lm()'s rule), then an SVD of the kept
+        columns, one step of refinement."""
         A = X.to("cpu", torch.float64)
         if self.intercept:
             A = torch.cat([torch.ones(A.shape[0], 1, dtype=torch.float64), A], dim=1)
@@ -139,53 +173,31 @@ class ScaledDesign:
         scale = A.norm(dim=0)
         scale = torch.where(scale > 0, scale, torch.ones_like(scale))
         A = A / scale
-        U, s, Vh = torch.linalg.svd(A, full_matrices=False)
-        keep = s > (float(s[0]) * RANK_RTOL_ROWS * max(A.shape) if len(s) else 0.0)
-        U, s, V = U[:, keep], s[keep], Vh[keep].T
-        self.rank = int(keep.sum())
-        null = Vh[~keep].T if Vh.shape[0] == A.shape[1] else torch.linalg.svd(A).Vh[self.rank :].T
-        coef = V @ ((U.T @ Y) / s[:, None])
-        coef += V @ ((U.T @ (Y - A @ coef)) / s[:, None])  # one step of iterative refinement
-        coef = (coef / scale[:, None]).T  # (k, p)
+        p = A.shape[1]
+        R = torch.linalg.qr(A, mode="r").R
+        # |R_jj| is column j's part outside the columns before it, relative to its length (1 after scaling)
+        diagonal = torch.zeros(p, dtype=torch.float64)
+        diagonal[: min(R.shape)] = R.diagonal().abs()
+        kept = diagonal > LM_TOL
+        U, s, Vh = torch.linalg.svd(A[:, kept], full_matrices=False)
+        resolved = s > (float(s[0]) * RANK_RTOL_ROWS * max(A.shape) if len(s) else 0.0)
+        U, s, V = U[:, resolved], s[resolved], Vh[resolved].T
+        self.rank = int(resolved.sum())
+        coef_kept = V @ ((U.T @ Y) / s[:, None])
+        coef_kept += V @ ((U.T @ (Y - A[:, kept] @ coef_kept)) / s[:, None])  # one step of iterative refinement
+        coef = torch.zeros(p, Y.shape[1], dtype=torch.float64)
+        coef[kept] = coef_kept / scale[kept][:, None]
+        coef = coef.T  # (k, p)
         self.bias = coef[:, 0].contiguous() if self.intercept else torch.zeros(coef.shape[0], dtype=torch.float64)
         self.weight = coef[:, int(self.intercept):].contiguous()
-        self.half = V / s / scale[:, None]
-        self._settle_aliasing(null, null / scale[:, None])
-
-    def _settle_aliasing(self, null: torch.Tensor, null_coef: torch.Tensor) -> None:
-        """``lm()``'s aliased columns and the map to its solution, from the null space (p, m): on the scaled
-        problem (to decide) and on the coefficients' scale (to move along).
-
-        Elimination on the null space's rows from the last column back: a column is aliased when a null
-        direction involves it and no later column left, that is when it is a combination of the columns before
-        it, as ``lm()``'s pivoting (which moves such columns to the end) decides. Then ``half`` becomes that of
-        the model without them, and :meth:`basic` moves coefficients there."""
-        p, m = null.shape
-        self.aliased = np.zeros(p, dtype=bool)
-        self.moves = torch.zeros(p, 0, dtype=torch.float64)
-        if m == 0:
-            return
-        rows = null.T.clone()  # (m, p)
-        left = list(range(m))
-        chosen = []
-        for j in reversed(range(p)):
-            if not left:
-                break
-            values = rows[left, j].abs()
-            i = int(values.argmax())
-            if float(values[i]) <= ALIASED:
-                continue
-            pivot = left.pop(i)
-            chosen.append(j)
-            for other in left:
-                rows[other] -= rows[other, j] / rows[pivot, j] * rows[pivot]
-        if len(chosen) < m:  # (not expected: rounding hid a direction) every column a null direction involves
-            self.aliased = (null.norm(dim=1) > ALIASED).numpy()
-            return
-        aliased = sorted(chosen)
-        self.aliased[aliased] = True
-        self.moves = null_coef @ torch.linalg.inv(null_coef[aliased])  # (p, m): K = N (N_A)^-1
-        self.half = self.half - self.moves @ self.half[aliased]
+        self.half = torch.zeros(p, len(s), dtype=torch.float64)
+        self.half[kept] = V / s / scale[kept][:, None]
+        combination = V @ ((U.T @ A[:, ~kept]) / s[:, None])  # each aliased column from the kept ones (scaled)
+        moves = torch.zeros(p, int((~kept).sum()), dtype=torch.float64)
+        moves[~kept] = torch.eye(moves.shape[1], dtype=torch.float64)
+        moves[kept] = -combination * scale[~kept][None, :] / scale[kept][:, None]
+        self.moves = moves
+        self.aliased = (~kept).numpy()
 
     def basic(self, coef: Any) -> torch.Tensor:
         """Coefficients (k, p), intercept first, moved along the null space to ``lm()``'s solution: 0 for the
@@ -195,13 +207,13 @@ class ScaledDesign:
             return coef
         return coef - coef[:, torch.as_tensor(self.aliased)] @ self.moves.T
 
-    def _cross_residual(self, rows: tuple, scale: torch.Tensor, y_center: torch.Tensor,
+    def _cross_residual(self, rows: tuple, scale: torch.Tensor, kept: torch.Tensor, y_center: torch.Tensor,
                         scaled: torch.Tensor) -> torch.Tensor:
-        """``Xs' W (yc - Xs scaled)`` from the rows, a chunk at a time in float64."""
+        """``Xs' W (yc - Xs scaled)`` over the kept columns, from the rows, a chunk at a time in float64."""
         X, y, w = rows
         out = torch.zeros_like(scaled)
         for start in range(0, X.shape[0], CHUNK_ROWS):
-            xs = (X[start : start + CHUNK_ROWS].to("cpu", torch.float64) - self.center) / scale
+            xs = ((X[start : start + CHUNK_ROWS].to("cpu", torch.float64) - self.center) / scale)[:, kept]
             r = (y[start : start + CHUNK_ROWS].to("cpu", torch.float64) - y_center).sub_(xs @ scaled)
             if w is not None:
                 r.mul_(w[start : start + CHUNK_ROWS].to("cpu", torch.float64)[:, None])

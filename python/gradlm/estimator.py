@@ -344,7 +344,7 @@ class Regressor:
         """The training data's moments: one pass over ``data`` (a Stream or an (X, y) pair), merged over the
         processes when distributed; about the origin without intercept."""
         if isinstance(data, Stream):
-            local = data.statistics() if data.units else None
+            local = data.statistics(allow_empty=self.distributed) if data.units else None
             if local is None and not self.distributed:  # (distributed: another process may hold rows)
                 raise ValueError(f"{data.description} has 0 rows; pass data with at least one row.")
         else:

@@ -26,9 +26,9 @@ the R² is the share of variance those explain (as ``score()``), and sigma is
 estimated from their residuals. Several responses get each their own, as
 ``lm()``'s ``mlm``.
 
-The residual sum of squares comes from the moments, or, when the fit is so
-close that the moments' rounding would show (``RSS < 1e-4 TSS``), from the
-rows (:func:`residual_sum_of_squares`).
+The residual sum of squares comes from the moments, or, where their
+rounding could reach 1e-9 of it (a close fit; large coefficients on
+near-collinear columns), from the rows (:func:`residual_sum_of_squares`).
 """
 
 from __future__ import annotations
@@ -41,11 +41,13 @@ import numpy as np
 import torch
 
 from .analytic import CHUNK_ROWS, SufficientStatistics
-from .design import RANK_RTOL_MOMENTS, ScaledDesign, as_weight
+from .design import ScaledDesign, as_weight
 from .distributions import f_sf, t_quantile, t_two_sided_p
 
-# Below this share of the total sum of squares, the residual sum of squares is taken from the rows (when at hand).
-CLOSE_FIT = 1e-4
+# Where the moments' rounding could exceed this share of the residual sum of squares, it is taken from the rows
+# (when at hand).
+CLOSE_FIT = 1e-9
+EPS = float(torch.finfo(torch.float64).eps)
 # A hat value this close to 1 is 1: the moments know leverages to about this.
 LEVERAGE_ONE = 1e-8
 
@@ -91,8 +93,12 @@ class Inference:
             self.ssr = np.asarray(rss, dtype=np.float64).reshape(-1)
         else:
             self.ssr = stats.sse(W, b).clamp(min=0.0).numpy()
-            if rows is not None and bool((self.ssr <= CLOSE_FIT * self.tss).any()):
-                # the moments' sum cancels to about eps * TSS: too coarse for so close a fit
+            # The moments' sum cancels: its rounding is about eps times the size of its terms, which is large
+            # beside the RSS for a close fit, or for large coefficients on near-collinear columns.
+            e = b + W @ stats.mx - stats.my
+            size = ((W.abs() @ stats.G.abs() * W.abs()).sum(dim=1) + 2 * (W.abs() * stats.C.abs().T).sum(dim=1)
+                    + stats.yy + stats.n * e * e).numpy()
+            if rows is not None and bool((10 * EPS * size > CLOSE_FIT * self.ssr).any()):
                 X, y, w = rows()
                 self.ssr = residual_sum_of_squares(X, y, W, b, w)
         self.mss = self.tss - self.ssr  # (lm()'s fitted sum of squares, at least squares)
@@ -395,15 +401,16 @@ def sequential_anova(statistics: SufficientStatistics, assign: Any, inference: I
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     # The sweep operator on the scaled moments, column by column in the model's order: each pivot takes a
     # column's part not explained by the columns before it out of the rest, and its share of the RSS out of
-    # the RSS (O(d^2) a column, O(d^3) in all). A column with (almost) nothing left is aliased, as lm()'s.
+    # the RSS (O(d^2) a column, O(d^3) in all). The fit's aliased columns (lm()'s rule, the same sweep's) are
+    # passed over.
     G, C = stats.G / torch.outer(scale, scale), stats.C / scale[:, None]
     rss = stats.yy.clone()
-    tolerance = RANK_RTOL_MOMENTS * max(d, 1)
+    aliased = inference.aliased[int(inference.intercept):]
     terms = list(dict.fromkeys(columns))
     df, sum_sq = [0] * len(terms), [torch.zeros_like(rss) for _ in terms]
     for j, term in enumerate(columns):
         pivot = float(G[j, j])
-        if pivot <= tolerance:
+        if aliased[j] or pivot <= 0.0:
             continue
         t = terms.index(term)
         share = C[j] * C[j] / pivot
@@ -451,12 +458,16 @@ def drop_terms(inference: dict, assign: Any, terms: Any) -> dict:
     assign = np.atleast_1d(np.asarray(assign)).astype(int)
     if len(assign) != estimate.shape[1]:
         raise ValueError(f"assign has {len(assign)} columns; the model has {estimate.shape[1]} coefficients.")
+    if aliased.any():
+        # leaving a term out can let an aliased column in: the identity below would not hold
+        raise ValueError("drop1() needs a model without aliased coefficients; leave the aliased (collinear) "
+                         "terms out of the formula first.")
     rss = np.atleast_1d(np.asarray(inference["rss"], dtype=np.float64))
     df_resid = int(inference["df_residual"])
     terms = [int(t) for t in np.atleast_1d(np.asarray(terms))]
     df, sum_sq = [], []
     for term in terms:
-        cols = np.flatnonzero((assign == term) & ~aliased)
+        cols = np.flatnonzero(assign == term)
         b = estimate[:, cols]  # (k, m)
         sum_sq.append(np.einsum("km,mn,kn->k", b, np.linalg.pinv(V[np.ix_(cols, cols)]), b) if len(cols)
                       else np.zeros(len(rss)))

@@ -28,9 +28,11 @@ def lstsq(X: Any, y: Any, statistics: Optional[SufficientStatistics] = None, *, 
     float64 input); the problem is solved on column-scaled data
     (:class:`~gradlm.design.ScaledDesign`): from the moments when they are
     well conditioned, else from an SVD of the rows, as accurate as ``lm()``'s
-    QR. A rank-deficient ``X`` gets the minimum-norm solution on the scaled
-    problem. ``statistics`` reuses moments already taken (then weights and
-    intercept are theirs); with ``X=None, y=None`` (data streamed from disk)
+    QR. Collinear columns are decided as ``lm()`` decides them (a column that
+    is a combination of the ones before it is aliased: coefficient 0, where
+    ``lm()`` has NA), and the others are those of the model without them.
+    ``statistics`` reuses moments already taken (then weights and intercept
+    are theirs); with ``X=None, y=None`` (data streamed from disk)
     the moments alone give the solution. ``sample_weight``: weighted least
     squares; ``fit_intercept=False``: a model through the origin (bias 0).
 

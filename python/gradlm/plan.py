@@ -127,7 +127,8 @@ class Plan:
     def ensure_statistics(self) -> Optional[SufficientStatistics]:
         """The moments, taking them from disk (one pass) when the data are streamed."""
         if self._stats is None and self.source is not None:
-            local = self.source.statistics() if self.source.units else None
+            local = (self.source.statistics(allow_empty="processes" in self.settings) if self.source.units
+                     else None)
             self._stats = merge_statistics(local) if "processes" in self.settings else local
         return self.statistics
 
@@ -233,7 +234,7 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
                 raise ValueError("a Stream trains full batch on its sufficient statistics: pass a "
                                  "gradlm.LinearModel, update='optimizer', and leave fast unset (or give batch_size "
                                  "for mini-batches).")
-            local = source.statistics() if source.units else None
+            local = source.statistics(allow_empty=distributed) if source.units else None
             stats = merge_statistics(local) if distributed else local
             if stats is None:
                 raise ValueError(f"{source.description} has 0 rows; pass data with at least one row.")

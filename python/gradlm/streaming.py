@@ -167,10 +167,10 @@ class Stream:
                 else:
                     yield X.to(dtype=dtype, device=device), y.to(dtype=dtype, device=device)
 
-    def statistics(self) -> SufficientStatistics:
+    def statistics(self, allow_empty: bool = False) -> Any:
         """The float64 sufficient statistics of all rows (weighted, with a weight column): one pass, one chunk in
-        memory at a time."""
-        return SufficientStatistics.from_chunks(self.chunks(with_weights=True))
+        memory at a time. With ``allow_empty`` (a process's shard), None when no row has weight."""
+        return SufficientStatistics.from_chunks(self.chunks(with_weights=True), allow_empty=allow_empty)
 
     def batches(self, batch_size: int, generator: Optional[torch.Generator], shuffle: bool = True,
                 shuffle_chunks: int = SHUFFLE_CHUNKS, dtype: torch.dtype = torch.float32,
@@ -220,7 +220,7 @@ def statistics_of(data: Stream, distributed: bool = False) -> SufficientStatisti
     from .distributed import merge_statistics, setup
 
     shard = data.shard(*setup())
-    return merge_statistics(shard.statistics() if shard.units else None)
+    return merge_statistics(shard.statistics(allow_empty=True) if shard.units else None)
 
 
 def _npy_stream(path: Path, target: Any, chunk_rows: int) -> Stream:

@@ -240,15 +240,20 @@ sys.stdout.flush(); sys.stderr.flush(); os._exit(0)  # (gloo can abort finalizat
 """
 
 
-def test_two_process_fit_has_the_in_memory_standard_errors(parquet_folder, tmp_path):
-    folder, X, y = parquet_folder
-    script, report = tmp_path / "two.py", tmp_path / "report.json"
-    script.write_text(TWO_PROCESSES)
+def two_processes(code, folder, tmp_path):
+    """Run ``code`` (a script of ``folder`` and a report path) in 2 processes under torchrun; its JSON report."""
+    script, report = tmp_path / "processes.py", tmp_path / "report.json"
+    script.write_text(code)
     out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
                           str(script), str(folder), str(report)], capture_output=True, text=True,
                          env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(report.read_text())
+    return json.loads(report.read_text())
+
+
+def test_two_process_fit_has_the_in_memory_standard_errors(parquet_folder, tmp_path):
+    folder, X, y = parquet_folder
+    got = two_processes(TWO_PROCESSES, folder, tmp_path)
     in_memory = gradlm.GDRegressor().fit(X, y).inference_
     assert got["nobs"] == len(y)
     np.testing.assert_allclose(got["bse"], in_memory.bse, rtol=1e-8)
@@ -492,13 +497,7 @@ def test_a_process_whose_shard_has_only_zero_weights_joins_the_others(tmp_path):
     folder.mkdir()
     frame.iloc[:200].to_parquet(folder / "a.parquet")
     frame.iloc[200:].to_parquet(folder / "b.parquet")  # the second process's shard: weight 0 throughout
-    script, report = tmp_path / "shard.py", tmp_path / "report.json"
-    script.write_text(ZERO_WEIGHT_SHARD)
-    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-                          str(script), str(folder), str(report)], capture_output=True, text=True,
-                         env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(report.read_text())
+    got = two_processes(ZERO_WEIGHT_SHARD, folder, tmp_path)
     assert got["nobs"] == 200
     np.testing.assert_allclose(got["bse"][0], sm.OLS(y[:200], sm.add_constant(X[:200])).fit().bse, rtol=1e-8)
 

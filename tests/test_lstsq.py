@@ -90,4 +90,6 @@ def test_as_many_correct_digits_as_lm(R, case):
     weight, bias = gradlm.lstsq(X, y)
     ours = np.r_[bias, weight[0]]
     error, lm_error = (np.max(np.abs(c - exact) / np.abs(exact)) for c in (ours, lm))
-    assert error <= max(2 * lm_error, 1e-14), (error, lm_error)  # measured: 3.6e-10 vs 7.1e-10; 6.3e-14 vs 3.4e-14
+    # measured: 3.6e-10 vs 7.1e-10 (polynomial), 6.2e-14 vs 3.4e-14 (longley): the same digits within a factor 4
+    # (rounding differs between CPUs' vector widths; the old code was 1000 times worse on both)
+    assert error <= max(4 * lm_error, 1e-13), (error, lm_error)

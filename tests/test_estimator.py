@@ -93,8 +93,14 @@ def test_dataframes_keep_names_and_check_them_at_predict():
 
 
 def test_unfitted_and_non_numeric_input():
-    with pytest.raises(RuntimeError, match="not fitted yet"):
+    """Predicting before fitting raised RuntimeError; scikit-learn's convention is its NotFittedError."""
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted yet"):
         gradlm.GDRegressor().predict(np.ones((2, 2)))
+    with pytest.raises(gradlm.exceptions.NotFittedError):  # (without scikit-learn's bases: gradlm's own)
+        gradlm.estimator.Regressor().predict(np.ones((2, 2)))
+    assert gradlm.GDRegressor().__sklearn_tags__().target_tags.multi_output
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "region": ["x", "y", "z"]})
     with pytest.raises(TypeError, match="X has non-numeric column\\(s\\) 'region'"):
         gradlm.GDRegressor(epochs=1).fit(frame, [1.0, 2.0, 3.0])

@@ -145,7 +145,7 @@ def test_not_converged_fits_say_so():
 def test_sample_weight_bad_values_are_named():
     X, y = diabetes()
     for w, message in [(-np.ones(len(y)), "finite and >= 0"), (np.ones(3), "has 3 values, but X has"),
-                       (np.zeros(len(y)), "0 for every row"), (np.r_[np.nan, np.ones(len(y) - 1)], "finite")]:
+                       (np.zeros(len(y)), "zero for every row"), (np.r_[np.nan, np.ones(len(y) - 1)], "finite")]:
         with pytest.raises(ValueError, match=message):
             gradlm.GDRegressor().fit(X, y, sample_weight=w)
     with pytest.raises(ValueError, match="sample_weight trains full batch"):

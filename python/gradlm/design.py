@@ -276,5 +276,5 @@ def as_weight(sample_weight: Any, n_rows: int) -> Optional[torch.Tensor]:
     if not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
         raise ValueError("sample_weight must be finite and >= 0 (missing or negative weights are not allowed).")
     if not bool((w > 0).any()):
-        raise ValueError("sample_weight is 0 for every row; at least one row needs a positive weight.")
+        raise ValueError("sample_weight is zero for every row; at least one row needs a positive weight.")
     return w

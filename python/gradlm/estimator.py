@@ -11,6 +11,7 @@ import torch
 from . import distributed
 from .analytic import SufficientStatistics
 from .design import as_weight
+from .exceptions import NotFittedError
 from .fit import fit
 from .inference import Inference
 from .lstsq import optimality_gap, solve
@@ -403,9 +404,11 @@ class Regressor:
         yt = yt.sub_(y_center.to(yt)) if _owns(yt, y) else yt - y_center.to(yt)
         return Xt.div_(scale.to(Xt)), yt.div_(y_scale.to(yt))
 
+    _not_fitted: type = NotFittedError  # (GDRegressor's is also scikit-learn's)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
-            raise RuntimeError("this GDRegressor is not fitted yet; call fit(X, y) first.")
+            raise self._not_fitted("this GDRegressor is not fitted yet; call fit(X, y) first.")
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions (n, n_targets) in float64, or (n,) when ``y`` was 1-D at fit."""
@@ -447,14 +450,25 @@ class Regressor:
 
 def _with_sklearn_bases() -> type:
     """GDRegressor: :class:`Regressor` with scikit-learn's bases when scikit-learn is installed."""
+    members: dict = {"__module__": __name__, "__qualname__": "GDRegressor", "__doc__": Regressor.__doc__}
     try:  # scikit-learn is optional; with it, GDRegressor works in pipelines, clone and cross-validation
         from sklearn.base import BaseEstimator, RegressorMixin
+        from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
         bases: tuple = (Regressor, RegressorMixin, BaseEstimator)  # Regressor first: its get_params, score, repr
+
+        def __sklearn_tags__(self):
+            tags = RegressorMixin.__sklearn_tags__(self)  # (its own, then BaseEstimator's, by the bases' order)
+            tags.target_tags.multi_output = True  # (a 2-D y fits one model per column, as lm()'s cbind())
+            tags.target_tags.single_output = True
+            return tags
+
+        members["__sklearn_tags__"] = __sklearn_tags__
+        members["_not_fitted"] = type("NotFittedError", (NotFittedError, SklearnNotFittedError),
+                                      {"__module__": __name__})
     except ImportError:  # pragma: no cover - exercised only without scikit-learn
         bases = (Regressor,)
-    return type("GDRegressor", bases, {"__module__": __name__, "__qualname__": "GDRegressor",
-                                       "__doc__": Regressor.__doc__})
+    return type("GDRegressor", bases, members)
 
 
 if TYPE_CHECKING:

@@ -1,6 +1,11 @@
 """The warnings and errors gradlm raises beyond ValueError and TypeError."""
 
 
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted estimator was called before ``fit`` (as scikit-learn's, whose
+    ``NotFittedError`` is also both; ``GDRegressor`` raises a subclass of scikit-learn's own)."""
+
+
 class ConvergenceWarning(UserWarning):
     """Training ended at ``epochs`` before the loss stopped improving by ``tol``."""
 

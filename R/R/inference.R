@@ -185,12 +185,10 @@ drop1.gd_lm <- function(object, scope, scale = 0, test = c("none", "F"), k = 2, 
   if (anyNA(terms)) stop(sprintf("scope names term(s) not in the model: %s.", paste(scope[is.na(terms)],
                                                                                     collapse = ", ")), call. = FALSE)
   d <- call_core(bridge()$drop_terms(inf, as_vector_arg(as.integer(object$assign)), as_vector_arg(terms)))
-  aic <- extractAIC.gd_lm(object, scale = scale, k = k)
-  n <- nobs.gd_lm(object)
+  edf <- extractAIC.gd_lm(object, scale = scale, k = k)[1L]
   rss <- c(as.numeric(inf$rss)[1L], as.numeric(d$rss))
   df <- c(NA, as.integer(d$df))
-  # extractAIC.lm's arithmetic for each smaller model
-  aics <- if (scale > 0) rss / scale - n + k * (aic[1L] - c(0, df[-1L])) else n * log(rss / n) + k * (aic[1L] - c(0, df[-1L]))
+  aics <- lm_aic(rss, nobs.gd_lm(object), edf - c(0, df[-1L]), scale, k)  # each smaller model's
   table <- data.frame(Df = df, `Sum of Sq` = c(NA, as.numeric(d$sum_sq)), RSS = rss, AIC = aics,
                       check.names = FALSE, row.names = c("<none>", scope))
   if (test == "F") {
@@ -335,7 +333,11 @@ extractAIC.gd_lm <- function(fit, scale = 0, k = 2, ...) {
   # extractAIC.lm's arithmetic on the core's residual sum of squares
   n <- nobs.gd_lm(fit)
   edf <- n - fit$df.residual
-  rss <- as.numeric(inf$rss)
+  c(edf, lm_aic(as.numeric(inf$rss), n, edf, scale, k))
+}
+
+# extractAIC.lm's criterion for a residual sum of squares and equivalent degrees of freedom.
+lm_aic <- function(rss, n, edf, scale, k) {
   dev <- if (scale > 0) rss / scale - n else n * log(rss / n)
-  c(edf, dev + k * edf)
+  dev + k * edf
 }

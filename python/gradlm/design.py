@@ -142,9 +142,7 @@ class ScaledDesign:
         # each aliased column as a combination of the kept ones (scaled, centred): its null direction
         combination = Gs[kept][:, ~kept]
         combination = V @ ((V.T @ combination) / (s * s)[:, None])  # (kept, aliased)
-        moves = torch.zeros(d, int((~kept).sum()), dtype=torch.float64)
-        moves[~kept] = torch.eye(moves.shape[1], dtype=torch.float64)
-        moves[kept] = -combination * scale[~kept][None, :] / scale[kept][:, None]
+        moves = null_directions(combination, kept, scale)
         if self.intercept:
             # [1, x] against the centred parameters: the intercept is b - m'w (block inverse), made exact by an
             # extra column 1/sqrt(sum w); moving the slopes along a null direction n moves it by -m'n
@@ -193,10 +191,7 @@ class ScaledDesign:
         self.half = torch.zeros(p, len(s), dtype=torch.float64)
         self.half[kept] = V / s / scale[kept][:, None]
         combination = V @ ((U.T @ A[:, ~kept]) / s[:, None])  # each aliased column from the kept ones (scaled)
-        moves = torch.zeros(p, int((~kept).sum()), dtype=torch.float64)
-        moves[~kept] = torch.eye(moves.shape[1], dtype=torch.float64)
-        moves[kept] = -combination * scale[~kept][None, :] / scale[kept][:, None]
-        self.moves = moves
+        self.moves = null_directions(combination, kept, scale)
         self.aliased = (~kept).numpy()
 
     def basic(self, coef: Any) -> torch.Tensor:
@@ -257,6 +252,19 @@ class ScaledDesign:
         out.total_weight = float(values["total_weight"])
         out.from_rows = bool(values["from_rows"])
         return out
+
+
+def null_directions(combination: torch.Tensor, kept: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """(p, aliased): for each aliased column, the coefficient change that leaves predictions alone: 1 on it, minus
+    its combination of the kept columns (``combination`` (kept, aliased), on the scaled columns ``x / scale``).
+
+    >>> null_directions(torch.tensor([[2.0]]), torch.tensor([True, False]), torch.tensor([1.0, 1.0])).tolist()
+    [[-2.0], [1.0]]
+    """
+    moves = torch.zeros(len(kept), int((~kept).sum()), dtype=torch.float64)
+    moves[~kept] = torch.eye(moves.shape[1], dtype=torch.float64)
+    moves[kept] = -combination * scale[~kept][None, :] / scale[kept][:, None]
+    return moves
 
 
 def as_weight(sample_weight: Any, n_rows: int) -> Optional[torch.Tensor]:

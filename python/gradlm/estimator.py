@@ -201,7 +201,8 @@ class Regressor:
         ``sum(w r^2) / sum(w)``; the inference takes them as ``lm()``'s
         precision weights); trains full batch, on the moments. ``rss``: the
         residual sums of squares of the fitted coefficients when the caller
-        computes them from the rows (more exact than from the moments).
+        computes them from the rows (more exact than from the moments), or a
+        function of ``(coef (k, d), intercept (k,))`` that computes them.
 
         One pass over the data gathers their float64 moments (without copying
         ``X``; ``statistics`` reuses moments already taken). They give the
@@ -334,7 +335,7 @@ class Regressor:
                 self.report_ = history.report.on_scale_of(stats, coef, intercept, self.lstsq_)
             names = getattr(self, "feature_names_in_", None)
             self.inference_ = Inference(
-                design, stats, coef, intercept, rss=rss,
+                design, stats, coef, intercept, rss=rss(coef, intercept) if callable(rss) else rss,
                 converged=self.report_ is not None and self.report_.converged,
                 term_names=None if names is None else (["(Intercept)"] if self.fit_intercept else []) + list(names),
                 rows=(lambda: (X, y, weights)) if in_memory else None)

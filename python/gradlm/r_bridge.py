@@ -133,23 +133,26 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     stats = SufficientStatistics(X64, y64, sample_weight=w)
     if not fit_intercept:
         stats = stats.about_origin()
+    rows: dict = {}
+
+    def rss(coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """The fitted values and residuals R gets, and from them the inference's exact RSS (one pass)."""
+        # Computed as (k, n) and returned transposed, in R's column-major layout:
+        # reticulate copies such an array once into R, a row-major one twice.
+        fitted = torch.addmm(torch.from_numpy(intercept)[:, None], torch.from_numpy(coef), X64.T).T
+        rows["residuals"] = residuals = (y64.T - fitted.T).T
+        rows["fitted"] = fitted if offset is None else fitted.add_(offset)
+        squares = residuals * residuals
+        return (squares.sum(dim=0) if w is None else w @ squares).numpy()
+
     est = Regressor(fit_intercept=fit_intercept, **params).fit(X64, y64, sample_weight=w, validation=validation,
-                                                               statistics=stats)
-    exact = est.lstsq_
-    coef = np.atleast_2d(est.coef_)
-    intercept = np.atleast_1d(est.intercept_)
-    # Computed as (k, n) and returned transposed, in R's column-major layout:
-    # reticulate copies such an array once into R, a row-major one twice.
-    fitted = torch.addmm(torch.from_numpy(intercept)[:, None], torch.from_numpy(coef), X64.T).T
-    residuals = (y64.T - fitted.T).T
-    if offset is not None:
-        fitted += offset
+                                                               statistics=stats, rss=rss)
+    exact, inference = est.lstsq_, est.inference_
+    coef, intercept = np.atleast_2d(est.coef_), np.atleast_1d(est.intercept_)
+    fitted, residuals = rows["fitted"], rows["residuals"]
     report, history = est.report_, est.history_
-    assert exact is not None and report is not None and est.inference_ is not None  # (fitted on the moments)
+    assert exact is not None and report is not None and inference is not None  # (fitted on the moments)
     assert history is not None  # (just fitted)
-    squares = residuals * residuals
-    rss = (squares.sum(dim=0) if w is None else w @ squares).numpy()
-    inference = Inference(est.inference_.design, stats, coef, intercept, rss=rss, converged=report.converged)
     summary = inference.to_dict()
     if assign is not None:
         summary["anova"] = sequential_anova(stats, assign, inference)

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 import gradlm
 
@@ -88,6 +89,14 @@ def test_fit_csv_feature_selection_minibatch_and_plot(tmp_path):
     (["--target", "mangoes", "--epochs", "0"], "epochs must be >= 1"),
     (["--target", "mangoes", "--batch-size", "0"], "batch_size must be >= 1"),
     (["--target", "mangoes", "--nproc", "2"], "--nproc needs Parquet or .npy data"),
+    (["--target", "mangoes", "--lr-schedule", "linear"],
+     "argument --lr-schedule: invalid choice: 'linear' (choose from 'constant', 'step', 'cosine', 'invscaling')"),
+    (["--target", "mangoes", "--validation-fraction", "1.5"], "validation_fraction must be a number between 0 and 1"),
+    (["--target", "mangoes", "--validation-fraction", "0.9"], "leaves 1 for training and 14 for validation"),
+    (["--target", "mangoes", "--validation-fraction", "half"], "argument --validation-fraction: invalid float value"),
+    (["--target", "mangoes", "--alpha", "-1"], "alpha must be >= 0; got -1.0"),
+    (["--target", "mangoes", "--alpha", "1", "--l1-ratio", "2"], "l1_ratio must be between 0 and 1; got 2.0"),
+    (["--target", "mangoes", "--history", "none"], "argument --history: invalid choice: 'none'"),
 ])
 def test_errors_exit_2_with_a_message(tmp_path, args, message):
     path = tmp_path / "crops.csv"
@@ -205,3 +214,64 @@ def test_fit_reports_lm_inference_in_text_and_json(tmp_path):
     assert got["df_residual"] == 11 and got["converged"] is True
     text = run("fit", str(path), "--target", "mangoes").stdout
     assert "Std. Error" in text and "Residual standard error" in text and "on 3 and 11 DF" in text
+
+
+def crops_csv(tmp_path):
+    path = tmp_path / "crops.csv"
+    gradlm.datasets.crops().to_frame().to_csv(path, index=False)
+    return path
+
+
+def test_alpha_and_l1_ratio_give_the_estimators_elastic_net(tmp_path):
+    """--alpha/--l1-ratio fit GDRegressor(alpha=, l1_ratio=): ElasticNet's objective on standardized predictors."""
+    from sklearn.linear_model import ElasticNet
+
+    from gradlm.io import read_csv
+
+    path = crops_csv(tmp_path)
+    result = run("fit", str(path), "--target", "mangoes", "--alpha", "0.5", "--l1-ratio", "0.5", "--json")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert got["converged"] and got["settings"]["alpha"] == 0.5 and got["settings"]["l1_ratio"] == 0.5
+    data = read_csv(path, target="mangoes", dtype=torch.float64)
+    X, y = data.X.numpy(), data.y.numpy()[:, 0]
+    est = gradlm.GDRegressor(alpha=0.5, l1_ratio=0.5, seed=0).fit(X, y)
+    np.testing.assert_allclose(got["weight"][0], est.coef_, rtol=1e-12)
+    sd = X.std(axis=0)  # (glmnet's standardize: the penalty on X / sd)
+    reference = ElasticNet(alpha=0.5, l1_ratio=0.5, tol=1e-14, max_iter=100_000).fit(X / sd, y)
+    np.testing.assert_allclose(got["weight"][0], reference.coef_ / sd, rtol=1e-7)
+    np.testing.assert_allclose(got["bias"][0], reference.intercept_, rtol=1e-7)
+
+
+def test_lr_schedule_and_history_are_recorded_in_json(tmp_path):
+    path = crops_csv(tmp_path)
+    result = run("fit", str(path), "--target", "mangoes,oranges", "--lr-schedule", "cosine", "--batch-size", "5",
+                 "--epochs", "20", "--lr", "0.05", "--history", "full", "--json")
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout)["settings"]
+    assert settings["lr_schedule"] == "cosine" and settings["history"] == "full" and settings["batch_size"] == 5
+    assert settings["validation_fraction"] is None
+
+
+def test_validation_fraction_holds_out_rows_and_stops_on_them(tmp_path):
+    path = crops_csv(tmp_path)
+    args = ("fit", str(path), "--target", "mangoes", "--validation-fraction", "0.2", "--batch-size", "3", "--lr",
+            "0.05", "--epochs", "500")
+    result = run(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert got["settings"]["validation_fraction"] == 0.2 and got["settings"]["n"] == 12  # 3 of 15 rows held out
+    assert got["settings"]["patience"] == 10 and len(got["val_loss"]) == got["epochs_run"] < 500
+    assert got["stop_reason"] == "patience"
+    assert got["epochs_run"] == int(np.argmin(got["val_loss"])) + 1 + 10
+    text = run(*args).stdout  # the table gets the held-out loss beside the training loss
+    assert "validation loss" in text.splitlines()[0] and "(patience)" in text
+
+
+def test_validation_fraction_of_streamed_data_is_refused(tmp_path):
+    X, y = gradlm.datasets.crops()
+    np.save(tmp_path / "X.npy", X.numpy())
+    np.save(tmp_path / "y.npy", y.numpy())
+    result = run("fit", str(tmp_path / "X.npy"), "--target", str(tmp_path / "y.npy"), "--validation-fraction", "0.2")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--validation-fraction holds out rows of a CSV file" in result.stderr

@@ -79,13 +79,19 @@ def test_a_run_whose_loss_rose_is_never_converged_diabetes_lr_0_3():
     with pytest.raises(gradlm.DivergenceError, match=f"stable for lr < {bound:.4g}"):
         gradlm.GDRegressor(epochs=500, lr=0.3, seed=0, tol=1e-6).fit(X, y)
     with pytest.warns(gradlm.DivergenceWarning):
-        est = gradlm.GDRegressor(epochs=500, lr=0.3, seed=0, tol=1e-6, on_divergence="warn").fit(X, y)
+        est = gradlm.GDRegressor(epochs=500, lr=0.3, seed=0, tol=1e-6, on_divergence="warn",
+                                 history="full").fit(X, y)
     h = est.history_
     assert h.stop_reason == "diverged" and not h.converged and not est.converged_
     # rolled back to the best epoch's parameters, not to the last finite ones
     best = int(np.argmin(h.loss))
     np.testing.assert_array_equal(h.weight, h.weight_path[best])
     assert est.report_.loss == pytest.approx(h.loss[best] * est.y_scale_[0] ** 2, rel=1e-6)
+    # the same rollback keeping the losses only (the default): a few parameter sets, not the path
+    with pytest.warns(gradlm.DivergenceWarning):
+        lean = gradlm.GDRegressor(epochs=500, lr=0.3, seed=0, tol=1e-6, on_divergence="warn").fit(X, y)
+    assert lean.history_.weight_path.shape[0] == 0
+    np.testing.assert_array_equal(lean.history_.weight, h.weight)
 
 
 def test_heavy_ball_transient_rise_is_not_called_divergence():

@@ -69,8 +69,8 @@ def test_get_set_params_clone_and_cross_validation():
     copy = clone(est)
     assert copy.get_params() == params and copy is not est
     assert est.set_params(lr=0.25) is est and est.lr == 0.25
-    with pytest.raises(ValueError, match="'alpha' is not a parameter of GDRegressor"):
-        est.set_params(alpha=1.0)
+    with pytest.raises(ValueError, match="'lambda_' is not a parameter of GDRegressor"):
+        est.set_params(lambda_=1.0)
     data = gradlm.datasets.make_regression(120, 3, noise=0.1, seed=2)
     X, y = data.X.numpy(), data.y.numpy()[:, 0]
     scores = cross_val_score(copy, X, y, cv=3)
@@ -88,7 +88,8 @@ def test_dataframes_keep_names_and_check_them_at_predict():
     assert est.predict(X).shape == (15, 2)
     with pytest.raises(ValueError, match="X has columns"):
         est.predict(X[["rainfall", "temperature", "humidity"]])
-    with pytest.raises(ValueError, match="X has 2 feature\\(s\\), but the model expects 3"):
+    with pytest.raises(ValueError, match="X has 2 features, but GDRegressor is expecting 3 features as input; pass "
+                                         "the same columns it was fitted with"):
         est.predict(X.to_numpy()[:, :2])
 
 

@@ -11,7 +11,7 @@
 from typing import TYPE_CHECKING, Any
 
 from . import datasets
-from .exceptions import ConvergenceWarning, DivergenceError, DivergenceWarning
+from .exceptions import DivergenceError, DivergenceWarning
 from .fit import fit
 from .history import EpochInfo, History
 from .loss import loss_at, mse
@@ -27,12 +27,14 @@ from .streaming import Stream, stream
 __version__ = "0.1.0"
 
 # Submodules reached as attributes without being imported by ``import gradlm`` (plot's matplotlib is imported only
-# when a plot is drawn), and GDRegressor, made on first use (its scikit-learn bases take a second to import).
+# when a plot is drawn), and GDRegressor and ConvergenceWarning, made on first use (their scikit-learn bases take a
+# second to import).
 _LAZY = ("io", "plot")
 
 if TYPE_CHECKING:
     from . import io, plot
     from .estimator import GDRegressor
+    from .exceptions import ConvergenceWarning
 
 
 def __getattr__(name: str) -> Any:
@@ -44,11 +46,15 @@ def __getattr__(name: str) -> Any:
         from .estimator import GDRegressor
 
         return GDRegressor
+    if name == "ConvergenceWarning":
+        from .exceptions import convergence_warning
+
+        return convergence_warning()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY) | {"GDRegressor"})
+    return sorted(set(globals()) | set(_LAZY) | {"GDRegressor", "ConvergenceWarning"})
 
 
 __all__ = [

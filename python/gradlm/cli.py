@@ -19,6 +19,7 @@ from .estimator import GDRegressor
 from .exceptions import DivergenceError
 from .io import read_csv
 from .lstsq import lstsq
+from .plan import SCHEDULES
 from .serialization import save
 from .streaming import CHUNK_ROWS, Stream, statistics_of, stream
 
@@ -27,10 +28,12 @@ def _report_epochs(history, every: Optional[int], out, standardized: bool) -> No
     n = history.epochs_run
     every = every or max(1, n // 20)
     # (a standardized fit's losses are in units of the targets' variance)
-    print(f"{'epoch':>6}  {'loss (standardized)' if standardized else 'loss':>20}", file=out)
+    val = history.val_loss  # (--validation-fraction: the held-out rows' loss, a second column)
+    print(f"{'epoch':>6}  {'loss (standardized)' if standardized else 'loss':>20}"
+          + ("" if val is None else f"  {'validation loss':>20}"), file=out)
     for i in range(n):
         if (i + 1) % every == 0 or i == 0 or i == n - 1:
-            print(f"{i + 1:>6}  {history.loss[i]:>20.8g}", file=out)
+            print(f"{i + 1:>6}  {history.loss[i]:>20.8g}" + ("" if val is None else f"  {val[i]:>20.8g}"), file=out)
     print(f"stopped after {n} epochs ({history.stop_reason})", file=out)
 
 
@@ -78,6 +81,11 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
         seed=args.seed,
         progress=False,
         distributed=distributed,
+        alpha=args.alpha,
+        l1_ratio=args.l1_ratio,
+        lr_schedule=args.lr_schedule,
+        validation_fraction=args.validation_fraction,
+        history=args.history,
     ).fit(X, y, statistics=stats)
     ref = est.lstsq_ if est.lstsq_ is not None else lstsq(X, y)
     report = est.report_
@@ -93,6 +101,7 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
     if args.json:
         result = {
             "loss": history.loss.tolist(),
+            "val_loss": None if history.val_loss is None else history.val_loss.tolist(),
             "weight": np.atleast_2d(est.coef_).tolist(),
             "bias": np.atleast_1d(est.intercept_).tolist(),
             "features": list(feature_names),
@@ -104,7 +113,9 @@ def _run(args, X, y, feature_names, target_names, plot_path: Optional[str]) -> i
             "converged": est.converged_,
             "report": None if report is None else report.to_dict(),
             "inference": None if est.inference_ is None else _inference_json(est.inference_),
-            "settings": history.settings | {"standardize": bool(args.standardize)},
+            "settings": history.settings | {"standardize": bool(args.standardize), "alpha": args.alpha,
+                                            "l1_ratio": args.l1_ratio,
+                                            "validation_fraction": args.validation_fraction},
         }
         print(json.dumps(result))
         return 0
@@ -174,7 +185,25 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tol", type=_tol, default="auto",
                         help="stop when every coefficient is this close to least squares (default auto: 1e-10 in "
                              "float64; none: no stopping rule)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the start and batch order (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for the start, the batch order and --validation-fraction's split (default 0)")
+    parser.add_argument("--alpha", type=float, default=0.0,
+                        help="elastic-net penalty's strength, as scikit-learn's ElasticNet: 1/(2n) RSS + alpha "
+                             "(l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|^2), on standardized predictors with "
+                             "--standardize (default 0: least squares)")
+    parser.add_argument("--l1-ratio", type=float, default=0.0,
+                        help="the penalty's L1 share: 0 ridge (default), 1 the lasso, between them the elastic net")
+    parser.add_argument("--lr-schedule", default="constant", choices=SCHEDULES,
+                        help="the learning rate's schedule, stepped each epoch (torch.optim.lr_scheduler): constant "
+                             "(default), step (x0.1 every epochs/3), cosine (to 0 at the last epoch), invscaling "
+                             "(scikit-learn's lr / t^0.25, t in epochs)")
+    parser.add_argument("--validation-fraction", type=float, default=None, metavar="F",
+                        help="hold out this share of the rows (CSV data; a split seeded by --seed), record their "
+                             "loss and stop when it has not improved for 10 epochs, keeping the best epoch; the "
+                             "report is of the training rows")
+    parser.add_argument("--history", default="loss", choices=("loss", "full"),
+                        help="what the fit keeps in memory: the loss per epoch (default), or also every epoch's "
+                             "parameters (full)")
     parser.add_argument(
         "--standardize",
         action=argparse.BooleanOptionalAction,
@@ -262,6 +291,9 @@ def _main(args: argparse.Namespace) -> int:
             return _run(args, X.double(), y.double(), demo.feature_names, demo.target_names,
                         None if args.json else args.plot)
         if _streamed(args.path):
+            if args.validation_fraction is not None:
+                raise ValueError("--validation-fraction holds out rows of a CSV file, read whole; Parquet and .npy "
+                                 "data are streamed from disk: fit a CSV, or leave --validation-fraction unset.")
             target = args.target if _suffix(args.path) == ".npy" else args.target.split(",")
             features = args.features.split(",") if args.features else None
             streamed = stream(args.path, target=target, features=features, chunk_rows=args.chunk_rows)

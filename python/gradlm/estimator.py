@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -16,8 +18,9 @@ from .fit import fit
 from .inference import Inference
 from .lstsq import optimality_gap, solve
 from .model import LinearModel
+from .penalty import Penalty, exact_solution
 from .plan import uses_moments
-from .report import default_tol, r_squared
+from .report import FitReport, default_tol, r_squared
 from .stability import Curvature
 from .streaming import Stream
 from .validation import as_dtype, check_device, check_int, check_X, check_X_y_view, check_y, column_names
@@ -25,6 +28,12 @@ from .validation import as_dtype, check_device, check_int, check_X, check_X_y_vi
 if TYPE_CHECKING:
     from .history import History
 
+
+
+# partial_fit's batch size when batch_size is None (full batch would be one step per call)
+PARTIAL_BATCH_SIZE = 32
+# patience's default with validation_fraction (scikit-learn's n_iter_no_change, brulee's stop_iter: 10, 5)
+VALIDATION_PATIENCE = 10
 
 
 def _owns(tensor: torch.Tensor, source: Any) -> bool:
@@ -81,6 +90,21 @@ class Regressor:
         False fits ``y = X W'`` through the origin (``intercept_`` 0), as R's
         ``y ~ x - 1``; R² is then measured from 0, as ``lm()`` does. Trains
         full batch (on the moments).
+    alpha : float, default 0
+        The elastic-net penalty's strength on the weights (never the
+        intercept): each target minimises
+        ``1/(2n) ||y - X w - b||^2 + alpha (l1_ratio ||s w||_1 + (1 - l1_ratio) / 2 ||s w||^2)``,
+        as scikit-learn's ``ElasticNet``; ``s`` is the features' standard
+        deviations when ``standardize`` (the penalty is on standardized
+        predictors, as glmnet's ``standardize = TRUE``), else 1 (exactly
+        ``ElasticNet``'s objective). ``Ridge(alpha=a)`` is ``alpha = a / n``
+        here, and glmnet's ``lambda`` is ``alpha`` for the L1 part but
+        ``alpha * sd(y)`` for the ridge part (see :mod:`gradlm.penalty`).
+        0 (the default) is least squares. Trains full batch on the moments
+        (proximal steps for the L1 part) and is certified against the exact
+        penalized optimum. A number, or one per target.
+    l1_ratio : float in [0, 1], default 0
+        The L1 part's share: 0 ridge, 1 the lasso, between them the elastic net.
     seed : int, optional
         Seeds the initial parameters and the batch order; the global torch RNG
         is left as it was. None uses the global RNG.
@@ -91,6 +115,34 @@ class Regressor:
     device : the model's device (default the CPU).
     progress : bool, optional
         A progress bar (see :func:`gradlm.fit`).
+    history : {"loss", "full"}, default "loss"
+        What ``history_`` keeps: the loss per epoch, or also the parameters
+        of every epoch (``"full"``, as :func:`gradlm.fit` does by default:
+        ``epochs x n_targets x n_features`` numbers, 400 MB for 500 features
+        and 100,000 epochs).
+    warm_start : bool, default False
+        A new ``fit`` starts from the coefficients of the last one (when the
+        features and targets match), as scikit-learn's ``warm_start``.
+    lr_schedule : {"constant", "step", "cosine", "invscaling"} or callable, default "constant"
+        The learning rate's schedule, stepped once an epoch (see
+        :func:`gradlm.fit`; ``"invscaling"`` is scikit-learn's ``lr / t ** 0.25``
+        with ``t`` in epochs, where ``SGDRegressor`` counts samples). It
+        scales the ``lr`` given or chosen; a decaying one slows the
+        certified convergence of full-batch training, whose automatic budget
+        is the constant step's: it serves mini-batches, whose noise it damps.
+        Each ``partial_fit`` call is one epoch, at the schedule's first rate.
+    validation_fraction : float in (0, 1), optional
+        Hold out this share of the rows (at least 2 each side; a random split
+        seeded by ``seed``), train on the rest, record the loss on the held-out
+        rows each epoch (``history_.val_loss``, on the standardized scale when
+        ``standardize``) and stop early on it: ``patience`` defaults to 10
+        epochs here (as scikit-learn's ``n_iter_no_change``; brulee's
+        ``validation`` and ``stop_iter``), and the model goes back to the
+        epoch of least validation loss. The standardization, the moments, the
+        certified verdict, ``lstsq_``, ``report_`` and ``inference_`` are then
+        those of the training rows. In-memory data only, without
+        ``sample_weight`` (its loss is unweighted) or ``validation=``; not in
+        ``partial_fit``.
 
     Attributes
     ----------
@@ -149,6 +201,12 @@ class Regressor:
         on_divergence: str = "raise",
         distributed: bool = False,
         fit_intercept: bool = True,
+        alpha: Any = 0.0,
+        l1_ratio: Any = 0.0,
+        warm_start: bool = False,
+        history: str = "loss",
+        lr_schedule: Any = "constant",
+        validation_fraction: Optional[float] = None,
     ) -> None:
         self.epochs = epochs
         self.lr = lr
@@ -170,6 +228,12 @@ class Regressor:
         self.on_divergence = on_divergence
         self.distributed = distributed
         self.fit_intercept = fit_intercept
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.warm_start = warm_start
+        self.history = history
+        self.lr_schedule = lr_schedule
+        self.validation_fraction = validation_fraction
 
     @classmethod
     def _param_names(cls) -> list:
@@ -193,10 +257,39 @@ class Regressor:
         changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
         return f"GDRegressor({', '.join(changed)})"
 
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "GDRegressor":
+        """One pass of mini-batches over ``(X, y)`` (or a Stream), from the current coefficients.
+
+        For data that come in chunks: each call trains one epoch on the chunk
+        it is given (``batch_size``, or 32 when None; the step from ``lr``, or
+        from the chunk's curvature), starting where the last call (or
+        ``fit``) ended. The moments of every chunk seen are merged (O(d^2)
+        memory): they give the standardization, and ``report_``,
+        ``lstsq_`` and ``inference_`` are those of all the data seen so far,
+        so that ``converged_`` says when the coefficients are certified
+        within the dtype's tolerance of least squares on them. Unweighted,
+        with an intercept. ``history_`` is the last call's.
+
+        >>> import gradlm
+        >>> X, y = gradlm.datasets.make_regression(n=2000, d=3, seed=0)
+        >>> est = gradlm.GDRegressor(seed=0)
+        >>> for start in range(0, 2000, 500):
+        ...     est = est.partial_fit(X[start : start + 500], y[start : start + 500])
+        >>> est.lstsq_.weight.shape, est.n_features_in_
+        ((1, 3), 3)
+        """
+        if sample_weight is not None:
+            raise ValueError("partial_fit takes no sample_weight: its mini-batches are unweighted. Pass the "
+                             "weights to fit(), which trains on the weighted moments.")
+        return self._fit(X, y, partial=True)
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None, validation: Optional[tuple] = None,
             statistics: Optional[SufficientStatistics] = None, rss: Any = None) -> "GDRegressor":
         """Fit the model; ``validation=(X_val, y_val)`` is passed on to :func:`gradlm.fit`.
 
+        ``X`` is 2-D (rows, features) and ``y`` is required, as in scikit-learn
+        (:func:`gradlm.fit` takes a 1-D ``X`` as one feature; this refuses it),
+        unless ``X`` is a :class:`~gradlm.Stream`, which holds the targets.
         ``sample_weight`` (n,), >= 0: weighted least squares (the loss is
         ``sum(w r^2) / sum(w)``; the inference takes them as ``lm()``'s
         precision weights); trains full batch, on the moments. ``rss``: the
@@ -211,6 +304,12 @@ class Regressor:
         is never converted. Otherwise ``X`` is converted once to the model's
         dtype (and standardized in place when the copy is its own).
         """
+        return self._fit(X, y, sample_weight, validation, statistics, rss)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, validation: Optional[tuple] = None,
+             statistics: Optional[SufficientStatistics] = None, rss: Any = None, partial: bool = False
+             ) -> "GDRegressor":
+        """``fit``, or (``partial``) ``partial_fit``'s one epoch of mini-batches from the current coefficients."""
         # checked before anything uses it (torch's own messages would follow otherwise)
         check_int(self.seed, "seed", minimum=0, maximum=2**63 - 1, allow_none=True)
         check_device(self.device)
@@ -220,20 +319,31 @@ class Regressor:
                 raise ValueError("with a Stream as X, pass y=None: the stream holds the targets.")
             if sample_weight is not None:
                 raise ValueError("with a Stream as X, name its weight column instead: stream(..., weight='w').")
+            if self.validation_fraction is not None:
+                raise ValueError("validation_fraction holds out rows of in-memory data; with a Stream as X, pass "
+                                 "validation=(X_val, y_val) instead.")
             names, target_names, y_1d = source.feature_names, source.target_names, False
             # this process's part, for the moments; fit() shards the stream it is given itself
             shard = source.shard(*distributed.setup(self.device)) if self.distributed else source
             n, data_dtype = source.n, torch.float64
         else:
+            if y is None:  # (in scikit-learn's words, which its checks look for)
+                raise ValueError("GDRegressor requires y to be passed, but the target y is None; pass the targets "
+                                 "(one row per row of X), or X as a gradlm Stream that holds them.")
+            from .validation import ndim  # (np.ndim(y) would call NumPy functions on y, which some array-likes refuse)
+
             names = column_names(X) if hasattr(X, "columns") else None
             target_names = column_names(y)
-            y_1d = (y.ndim if hasattr(y, "ndim") else np.ndim(y)) == 1
-            X, y = check_X_y_view(X, y)  # read in place; converted below only if training needs the rows
+            y_1d = ndim(y) == 1
+            # read in place; converted below only if training needs the rows
+            X, y = check_X_y_view(X, y, estimator="GDRegressor")
+            X, y, validation = self._split_validation(X, y, validation, sample_weight, statistics, rss, partial)
             n, data_dtype = X.shape[0], X.dtype
         weights = None if source is not None else as_weight(sample_weight, n)
         # An estimator has no tutorial digits to reproduce: full batch runs on the moments unless fast=False.
         # (Moments passed in only spare a pass: they decide nothing, so R and Python train alike.)
-        on_moments = uses_moments(batch_size=self.batch_size, fast=True if self.fast is None else self.fast, n=n,
+        batch_size = self.batch_size if not partial or self.batch_size is not None else PARTIAL_BATCH_SIZE
+        on_moments = uses_moments(batch_size=batch_size, fast=True if self.fast is None else self.fast, n=n,
                                   lr=self.lr, streamed=source is not None, distributed=self.distributed)
         weighted = weights is not None or (source is not None and source.weight_name is not None)
         if not on_moments and (weighted or not self.fit_intercept):
@@ -250,7 +360,23 @@ class Regressor:
         else:
             assert source is not None  # (without the moments, the data are a stream)
             n_features, n_targets = source.n_features, source.n_outputs
-        center, scale, y_center, y_scale = self._standardization(stats, n_features, n_targets)
+        seen = stats  # the moments of all the data seen: this fit's, or every partial_fit chunk's
+        if partial:
+            expected = getattr(self, "n_features_in_", n_features)
+            if n_features != expected:
+                raise ValueError(f"X has {n_features} features, but GDRegressor is expecting {expected} features as "
+                                 "input (as in the earlier calls); pass the same columns.")
+            earlier = getattr(self, "_seen", None)
+            if stats is not None and earlier is not None and earlier.C.shape == stats.C.shape:
+                seen = earlier.merge(stats)
+        center, scale, y_center, y_scale = self._standardization(seen, n_features, n_targets)
+        # The penalty on the original scale (on standardized predictors when standardize), and as trained.
+        penalty = Penalty.of(self.alpha, self.l1_ratio, n_targets)
+        trained_penalty = None
+        if penalty is not None:
+            if self.standardize:
+                penalty = Penalty(penalty.l1, penalty.l2, scale=scale.to(torch.float64))
+            trained_penalty = penalty.rescaled(scale, y_scale, penalty.scale)
         trained_stats = None
         data: tuple
         if stats is not None:
@@ -276,9 +402,17 @@ class Regressor:
             if not self.fit_intercept:  # the bias starts at 0, and its gradient on the moments about 0 is 0
                 with torch.no_grad():
                     model.bias.zero_()
+        start = self._warm_start(n_features, n_targets, partial)
+        if start is not None:  # the last fit's coefficients, on this fit's (standardized) scale
+            coef0, intercept0 = start
+            with torch.no_grad():
+                model.weight.copy_(torch.from_numpy(coef0 * scale.numpy()[None, :] / y_scale.numpy()[:, None]))
+                model.bias.copy_(torch.from_numpy((intercept0 + coef0 @ center.numpy() - y_center.numpy())
+                                                  / y_scale.numpy()))
         tol = self.tol
         if trained_stats is not None:
-            curvature = Curvature.of(trained_stats)
+            curvature = (Curvature.of(trained_stats) if trained_penalty is None
+                         else Curvature(trained_stats, penalty=trained_penalty))
             if tol == "auto":  # the estimator always certifies (fit() does only where lr or epochs is automatic)
                 tol = default_tol(dtype, curvature.condition_number)
             if curvature.null_space is not None:
@@ -289,27 +423,37 @@ class Regressor:
         history = fit(
             model,
             *data,
-            epochs=self.epochs,
+            epochs=1 if partial else self.epochs,
             lr=self.lr,
-            batch_size=self.batch_size,
+            batch_size=batch_size,
             shuffle=self.shuffle,
             optimizer=self.optimizer,
             momentum=self.momentum,
             nesterov=self.nesterov,
             weight_decay=self.weight_decay,
-            seed=self.seed,
+            # (partial_fit: another batch order each call, reproducibly)
+            seed=self.seed if self.seed is None or not partial else self.seed + getattr(self, "_partial_calls", 0),
             validation=validation,
-            tol=tol,
-            patience=self.patience,
+            tol=None if partial else tol,
+            patience=(VALIDATION_PATIENCE if self.patience is None and self.validation_fraction is not None
+                      else self.patience),
             progress=self.progress,
             fast=True if on_moments else self.fast,
             on_divergence=self.on_divergence,
             distributed=self.distributed,  # (moments given to fit count as merged already)
             statistics=trained_stats if (source is None and not on_moments) else None,
+            alpha=0.0 if trained_penalty is None else trained_penalty,
+            history=self.history,
+            lr_schedule=self.lr_schedule,
         )
         center, scale, y_center, y_scale = (t.cpu().numpy() for t in (center, scale, y_center, y_scale))
-        coef = history.weight.astype(np.float64) * y_scale[:, None] / scale
-        intercept = y_center + y_scale * history.bias.astype(np.float64) - coef @ center
+
+        def original(weight: Any, bias: Any) -> tuple:
+            """Coefficients on the model's (standardized) scale, on the data's."""
+            coef = np.asarray(weight, dtype=np.float64) * y_scale[:, None] / scale
+            return coef, y_center + y_scale * np.asarray(bias, dtype=np.float64) - coef @ center
+
+        coef, intercept = original(history.weight, history.bias)
 
         self.model_ = model
         self.history_: Optional[History] = history  # (None in a model read from a file without its loss)
@@ -327,20 +471,78 @@ class Regressor:
         self.intercept_ = float(intercept[0]) if self._y_1d else intercept
         # The report on the original scale; the verdict is the one certified in training.
         self.report_ = self.lstsq_ = self.inference_ = None
-        if stats is not None:
-            in_memory = source is None and not self.distributed
+        self._seen = seen
+        self._partial_calls = getattr(self, "_partial_calls", 0) + 1 if partial else 0
+        if seen is not None:
+            stats = seen
+            in_memory = source is None and not self.distributed and not partial
             self.lstsq_, design, _ = solve(X if in_memory else None, y if in_memory else None, statistics=stats,
                                            sample_weight=weights)
-            if history.report is not None:
-                self.report_ = history.report.on_scale_of(stats, coef, intercept, self.lstsq_)
+            optimum: Any = self.lstsq_
+            if penalty is not None:
+                assert trained_penalty is not None
+                solution = exact_solution(stats.standardized(*(torch.as_tensor(t) for t in (
+                    center, scale, y_center, y_scale))) if self.standardize else stats, trained_penalty,
+                    history.weight)
+                optimum = None if solution is None else original(*(t.numpy() for t in solution))
+            if partial:  # judged on all the data seen (training judged the chunk alone)
+                curvature = Curvature.of(stats)
+                self.report_ = FitReport.from_moments(
+                    stats, coef, intercept, optimum, tol=None, certify_at=default_tol(dtype),
+                    stop_reason=history.stop_reason, epochs_run=history.epochs_run,
+                    condition_number=curvature.condition_number, lr=history.settings.get("lr"),
+                    batch_size=batch_size, curvature=curvature, penalty=penalty)
+            elif history.report is not None:
+                self.report_ = history.report.on_scale_of(stats, coef, intercept, optimum, penalty)
             names = getattr(self, "feature_names_in_", None)
-            self.inference_ = Inference(
+            # lm()'s inference is that of least squares: a penalized fit has none (as glmnet and ElasticNet)
+            self.inference_ = None if penalty is not None else Inference(
                 design, stats, coef, intercept, rss=rss(coef, intercept) if callable(rss) else rss,
                 converged=self.report_ is not None and self.report_.converged,
                 term_names=None if names is None else (["(Intercept)"] if self.fit_intercept else []) + list(names),
                 rows=(lambda: (X, y, weights)) if in_memory else None)
         self.converged_ = bool(self.report_ is not None and self.report_.converged)
         return self
+
+    def _warm_start(self, n_features: int, n_targets: int, partial: bool = False) -> Optional[tuple]:
+        """``(coef (k, d), intercept (k,))`` of the last fit when ``warm_start`` (or for ``partial_fit``) and
+        they fit these data, else None (a first fit; or other features or targets, which start afresh, as
+        scikit-learn's)."""
+        if not (self.warm_start or partial) or not hasattr(self, "coef_"):
+            return None
+        coef = np.atleast_2d(np.asarray(self.coef_, dtype=np.float64))
+        if coef.shape != (n_targets, n_features):
+            return None
+        return coef, np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
+
+    def _split_validation(self, X: torch.Tensor, y: torch.Tensor, validation: Optional[tuple], sample_weight: Any,
+                          statistics: Any, rss: Any, partial: bool) -> tuple:
+        """``(X, y, validation)``: with ``validation_fraction``, the training rows and the held-out pair, split at
+        random (seeded by ``seed``, each side in the data's order); else as given."""
+        fraction = self.validation_fraction
+        if fraction is None:
+            return X, y, validation
+        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+            raise ValueError("validation_fraction must be a number between 0 and 1 (the share of rows held out for "
+                             f"early stopping), or None; got {fraction!r}.")
+        if partial:
+            raise ValueError("validation_fraction applies to fit(); partial_fit trains one epoch on the rows it is "
+                             "given: hold out rows yourself and score them, or set validation_fraction=None.")
+        given = [name for name, value in (("validation", validation), ("sample_weight", sample_weight),
+                                          ("statistics", statistics), ("rss", rss)) if value is not None]
+        if given:  # (the validation loss is unweighted; moments and RSS given are of all the rows)
+            raise ValueError(f"validation_fraction holds out rows itself; it does not go with {given[0]}=: pass "
+                             f"{given[0]} without validation_fraction, or validation_fraction alone.")
+        n = X.shape[0]
+        held = math.ceil(fraction * n)  # (as scikit-learn's train_test_split rounds the test side)
+        if held < 2 or n - held < 2:
+            raise ValueError(f"validation_fraction={fraction} of {n} rows leaves {n - held} for training and {held} "
+                             "for validation; each needs at least 2: pass more rows, or another fraction.")
+        generator = None if self.seed is None else torch.Generator().manual_seed(self.seed)
+        order = torch.randperm(n, generator=generator)
+        rows = [part.sort().values.to(X.device) for part in (order[held:], order[:held])]
+        return (X.index_select(0, rows[0]), y.index_select(0, rows[0]),
+                (X.index_select(0, rows[1]), y.index_select(0, rows[1])))
 
     def _statistics(self, data: Any, weights: Optional[torch.Tensor] = None) -> Optional[SufficientStatistics]:
         """The training data's moments: one pass over ``data`` (a Stream or an (X, y) pair), merged over the
@@ -367,6 +569,10 @@ class Regressor:
         self._check_fitted()
         inference = getattr(self, "inference_", None)
         if inference is None:
+            if Penalty.of(self.alpha, self.l1_ratio, 1 if self._y_1d else len(np.atleast_1d(self.intercept_))):
+                raise ValueError("a penalized fit (alpha > 0) has no lm() inference: its coefficients are biased "
+                                 "on purpose, and lm()'s standard errors, t and p values do not hold for them. "
+                                 "Fit with alpha=0 for them.")
             raise ValueError("this GDRegressor has no inference: a model read from a file keeps its coefficients "
                              "only; fit it again on the data for standard errors.")
         exact = self.lstsq_
@@ -424,7 +630,8 @@ class Regressor:
                 f"X has columns {given}, but the model was fitted with {list(names)}; "
                 "pass the same columns in the same order."
             )
-        Xt = check_X(X, n_features=self.n_features_in_, dtype=torch.float64, task=task).cpu().numpy()
+        Xt = check_X(X, n_features=self.n_features_in_, dtype=torch.float64, task=task,
+                     estimator="GDRegressor").cpu().numpy()
         coef = np.atleast_2d(self.coef_)
         pred = Xt @ coef.T + np.atleast_1d(self.intercept_)
         return pred[:, 0] if self._y_1d else pred

@@ -1,4 +1,16 @@
-"""The warnings and errors gradlm raises beyond ValueError and TypeError."""
+"""The warnings and errors gradlm raises beyond ValueError and TypeError.
+
+``ConvergenceWarning`` is made on first use: with scikit-learn installed it
+is also scikit-learn's ``ConvergenceWarning``, so that scikit-learn's filters
+(``warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)``,
+``ignore_warnings``) silence it. Making it imports scikit-learn (about a
+second), which ``import gradlm`` does not: :class:`ConvergenceWarningBase`,
+its base, is there from the start for code that must not import scikit-learn
+(R's bridge catches it).
+"""
+
+import threading
+from typing import TYPE_CHECKING
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -6,8 +18,45 @@ class NotFittedError(ValueError, AttributeError):
     ``NotFittedError`` is also both; ``GDRegressor`` raises a subclass of scikit-learn's own)."""
 
 
-class ConvergenceWarning(UserWarning):
-    """Training ended at ``epochs`` before the loss stopped improving by ``tol``."""
+class ConvergenceWarningBase(UserWarning):
+    """The base of :class:`ConvergenceWarning` without scikit-learn's: every ConvergenceWarning gradlm issues is
+    one, so code that catches or filters this class imports nothing."""
+
+
+_lock = threading.Lock()
+
+if TYPE_CHECKING:
+    class ConvergenceWarning(ConvergenceWarningBase):
+        """Training ended at ``epochs`` before the loss stopped improving by ``tol``."""
+
+
+def convergence_warning() -> type:
+    """``ConvergenceWarning``, the one class gradlm warns with when training did not converge, made on the first
+    call: a subclass of :class:`ConvergenceWarningBase` and, when scikit-learn is installed, of scikit-learn's
+    ``ConvergenceWarning``.
+
+    >>> convergence_warning() is convergence_warning() and issubclass(convergence_warning(), UserWarning)
+    True
+    """
+    with _lock:
+        cls = globals().get("ConvergenceWarning")
+        if cls is None:
+            try:
+                from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+
+                bases: tuple = (ConvergenceWarningBase, SklearnConvergenceWarning)
+            except ImportError:  # scikit-learn is optional
+                bases = (ConvergenceWarningBase,)
+            cls = globals()["ConvergenceWarning"] = type("ConvergenceWarning", bases, {
+                "__module__": __name__,  # (pickle finds it again by this name)
+                "__doc__": "Training ended at ``epochs`` before the loss stopped improving by ``tol``."})
+        return cls
+
+
+def __getattr__(name: str) -> type:
+    if name == "ConvergenceWarning":
+        return convergence_warning()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DivergenceWarning(UserWarning):

@@ -8,6 +8,7 @@ History with its report.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Iterable, Optional, Union
 
 import torch
@@ -15,11 +16,11 @@ import torch
 from .distributed import all_reduce_max, all_reduce_sum, broadcast_parameters
 from .history import History
 from .interrupts import Deferred, warm_torch_optim
-from .loop import Loop
+from .loop import HISTORIES, Loop
 from .loss import mse
 from .plan import FAST_MIN_ROWS, make_plan  # noqa: F401 (FAST_MIN_ROWS: documented here)
 from .steps import epoch_function, manual_step
-from .validation import check_X_y
+from .validation import check_choice, check_X_y
 
 
 def _optimizer(model: Any, optimizer: Any, plan: Any) -> Any:
@@ -38,6 +39,50 @@ def _optimizer(model: Any, optimizer: Any, plan: Any) -> Any:
         return torch.optim.SGD(model.parameters(), lr=plan.lr, momentum=plan.momentum, nesterov=s["nesterov"],
                                weight_decay=s["weight_decay"])
     return torch.optim.Adam(model.parameters(), lr=plan.lr, weight_decay=s["weight_decay"])
+
+
+# scikit-learn's invscaling: lr / t ** power_t, its power_t's default
+INVSCALING_POWER = 0.25
+
+
+def _schedule(opt: Any, lr_schedule: Any, epochs: int) -> Optional[Callable[[float], None]]:
+    """The step of ``lr_schedule``'s torch scheduler on ``opt``, called after each epoch with the monitored loss
+    (only ReduceLROnPlateau reads it); None for ``"constant"``."""
+    schedulers = torch.optim.lr_scheduler
+    if lr_schedule == "constant":
+        return None
+    scheduler: Any  # (ReduceLROnPlateau's step takes the loss; the others' none)
+    if lr_schedule == "step":
+        scheduler = schedulers.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.1)
+    elif lr_schedule == "cosine":
+        scheduler = schedulers.CosineAnnealingLR(opt, T_max=epochs)
+    elif lr_schedule == "invscaling":  # epoch t (from 1) steps at lr / t ** 0.25
+        scheduler = schedulers.LambdaLR(opt, lambda epoch: (epoch + 1) ** -INVSCALING_POWER)
+    else:
+        scheduler = lr_schedule(opt)
+        if not isinstance(scheduler, (schedulers.LRScheduler, schedulers.ReduceLROnPlateau)):
+            raise TypeError("lr_schedule(optimizer) must return a torch.optim.lr_scheduler.LRScheduler; got "
+                            f"{type(scheduler).__name__}.")
+        if scheduler.optimizer is not opt:
+            raise ValueError("lr_schedule(optimizer) returned a scheduler of another optimizer; build it on the "
+                             "optimizer it is given.")
+    plateau = isinstance(scheduler, schedulers.ReduceLROnPlateau)
+    started = False
+
+    def step(monitored: float) -> None:
+        nonlocal started
+        if plateau:
+            scheduler.step(monitored)
+        elif started:
+            scheduler.step()
+        else:
+            started = True
+            with warnings.catch_warnings():
+                # the closed-form engines update without opt.step(), which torch takes for steps in the wrong order
+                warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step\\(\\)` before", UserWarning)
+                scheduler.step()
+
+    return step
 
 
 def fit(
@@ -65,6 +110,10 @@ def fit(
     distributed: bool = False,
     statistics: Any = None,
     sample_weight: Any = None,
+    alpha: Any = 0.0,
+    l1_ratio: Any = 0.0,
+    history: str = "full",
+    lr_schedule: Any = "constant",
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent on the MSE; return the History.
 
@@ -164,6 +213,38 @@ def fit(
         Weights ``>= 0`` of in-memory rows: weighted least squares, the loss
         ``sum(w r^2) / (sum(w) k)``. Trains full batch on the weighted moments
         (a LinearModel, no ``batch_size``).
+    alpha, l1_ratio : float, or one per output
+        Elastic-net penalty on the weights (never the bias), as scikit-learn's
+        ``ElasticNet``: each output minimises ``1/(2n) ||y - X w - b||^2 +
+        alpha (l1_ratio ||w||_1 + (1 - l1_ratio) / 2 ||w||^2)``
+        (see :mod:`gradlm.penalty` for glmnet's and ``Ridge``'s scaling).
+        ``alpha=0`` (the default) is least squares; ``l1_ratio=0`` ridge, 1
+        the lasso. The L1 part takes proximal steps (soft-thresholding): full
+        batch on the moments, accelerated proximal gradient (FISTA with
+        restart). Certified against the penalized optimum: exact for ridge,
+        identified by its KKT conditions with an L1 part.
+    history : {"full", "loss"}
+        ``"full"`` records the parameters at the start of every epoch
+        (``weight_path``, ``bias_path``: the tutorials' tables); ``"loss"``
+        records the losses only, and keeps no more than a few parameter sets
+        whatever the epochs (the paths are then empty).
+    lr_schedule : {"constant", "step", "cosine", "invscaling"} or callable
+        How the optimizer's learning rate changes, through
+        ``torch.optim.lr_scheduler``, stepped once after each epoch (the
+        next epoch runs at the new rate). ``"constant"`` (the default): no
+        scheduler. ``"step"``: ``StepLR(step_size=max(1, epochs // 3),
+        gamma=0.1)``. ``"cosine"``: ``CosineAnnealingLR(T_max=epochs)``, near 0
+        by the last epoch. ``"invscaling"``: scikit-learn's ``lr / t ** 0.25``
+        (``LambdaLR``), with ``t`` counted in epochs, from 1 (scikit-learn's
+        ``SGDRegressor`` counts samples). A callable ``optimizer ->
+        LRScheduler`` builds any other (``ReduceLROnPlateau`` is stepped with
+        the monitored loss: the validation loss if given). The schedule scales
+        the ``lr`` given, or the one ``lr="auto"`` chooses; ``epochs="auto"``
+        is still the constant step's budget, so a decaying schedule may need
+        more epochs to be certified. It changes the optimizer's ``lr``, which
+        the L1 part's proximal steps read too. Needs a torch optimizer: not
+        with ``update="manual"``. ``history.settings["lr_schedule"]`` records
+        the name (``"callable"`` for a callable).
 
     Interrupting (Ctrl-C, or an interrupt in R) returns the History so far,
     ``stop_reason="interrupted"``, with the model at the end of the last
@@ -197,7 +278,8 @@ def fit(
     plan = make_plan(model, X, y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                      optimizer=optimizer, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
                      update=update, seed=seed, tol=tol, patience=patience, fast=fast, on_divergence=on_divergence,
-                     distributed=distributed, statistics=statistics, sample_weight=sample_weight)
+                     distributed=distributed, statistics=statistics, sample_weight=sample_weight, alpha=alpha,
+                     l1_ratio=l1_ratio, lr_schedule=lr_schedule)
     weight, bias = model.weight, model.bias
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
@@ -205,6 +287,7 @@ def fit(
         X_val, y_val = check_X_y(*validation, n_features=weight.shape[1], n_outputs=weight.shape[0],
                                  dtype=weight.dtype, device=weight.device)
     held = Deferred()
+    current_lr = schedule_step = None
     if update == "manual":
         for p in (weight, bias):
             p.grad = None
@@ -213,14 +296,18 @@ def fit(
     else:
         warm_torch_optim(held)  # an interrupt meanwhile reaches the loop below, as any other
         opt = _optimizer(model, optimizer, plan)
+        schedule_step = _schedule(opt, lr_schedule, plan.epochs)  # (first: it wraps opt.step)
         step, zero_grad = opt.step, opt.zero_grad
+        current_lr = lambda: opt.param_groups[0]["lr"]  # noqa: E731 (as the optimizer holds it)
         if plan.lr is None:
             plan.lr = plan.settings["lr"] = opt.param_groups[0].get("lr")
     if distributed:
         broadcast_parameters(model)
     loop = Loop(plan, dtype=weight.dtype, like=weight, patience=patience, callbacks=callbacks, progress=progress,
-                model=model)
-    epoch_loss = epoch_function(plan, model, step, zero_grad, shuffle=shuffle, seed=plan.settings["seed"])
+                model=model, history=check_choice(history, "history", HISTORIES))
+    plan.settings["history"] = history
+    epoch_loss = epoch_function(plan, model, step, zero_grad, shuffle=shuffle, seed=plan.settings["seed"],
+                                lr=current_lr)
     try:
         held.deliver()
         with torch.set_grad_enabled(plan.engine == "autograd"):
@@ -237,6 +324,8 @@ def fit(
                         all_reduce_sum(sums)
                         val_loss = float(sums[0] / sums[1])
                 loop.end_epoch(epoch, loss, val_loss, (weight, bias))
+                if schedule_step is not None:  # (after the epoch: the next one runs at the new lr)
+                    schedule_step(loss if val_loss is None else val_loss)
                 if distributed and all_reduce_max(int(loop.stop_reason == "callback"), weight.device):
                     loop.stop_reason = "callback"  # a callback in any process stops them all
     except KeyboardInterrupt:

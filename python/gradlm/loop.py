@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .callbacks import CertifiedStop, DivergenceGuard, Patience, UserCallbacks
-from .exceptions import ConvergenceWarning, DivergenceError, DivergenceWarning
+from .exceptions import DivergenceError, DivergenceWarning, convergence_warning
 from .history import History
 from .report import FitReport
 
@@ -40,11 +40,49 @@ def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+HISTORIES = ("full", "loss")
+
+
+class ParameterPath:
+    """The parameters at the start of each epoch, by epoch index: all of them (``keep=True``), or only those
+    a rollback may still need (the first, the latest, and those after the best losses), so that a long
+    run's memory does not grow with its epochs."""
+
+    def __init__(self, keep: bool) -> None:
+        self.keep = keep
+        self._items: dict = {}
+        self._count = 0
+
+    def append(self, value: Any) -> None:
+        self._items[self._count] = value
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> Any:
+        return self._items[index]
+
+    def keep_only(self, needed: set) -> None:
+        if not self.keep:
+            for index in [i for i in self._items if i not in needed and i not in (0, self._count - 1)]:
+                del self._items[index]
+
+    def first(self, n: int) -> list:
+        """The first ``n`` entries (all kept), or none when the path is not kept."""
+        return [self._items[i] for i in range(n)] if self.keep else []
+
+
 class Loop:
-    """One training run's epochs (see the module's docstring)."""
+    """One training run's epochs (see the module's docstring).
+
+    ``history="loss"`` keeps the parameters only where a rollback may need
+    them: the History then has empty ``weight_path`` and ``bias_path``.
+    """
 
     def __init__(self, plan: Any, *, dtype: torch.dtype, like: Any = None, patience: Optional[int] = None,
-                 callbacks: Iterable[Callable] = (), progress: Optional[bool] = None, model: Any = None) -> None:
+                 callbacks: Iterable[Callable] = (), progress: Optional[bool] = None, model: Any = None,
+                 history: str = "full") -> None:
         self.plan = plan
         self.dtype = dtype
         self.model = model
@@ -52,8 +90,10 @@ class Loop:
         self.full_batch = plan.settings.get("batch_size") is None
         self.loss: list = []
         self.val_loss: list = []
-        self.weights: list = []
-        self.biases: list = []
+        self.weights = ParameterPath(keep=history == "full")
+        self.biases = ParameterPath(keep=history == "full")
+        self._best = (math.inf, -1)  # the lowest finite training loss and its epoch (0-based)
+        self._best_val = (math.inf, -1)
         self.stop_reason = "epochs"
         self.guard = DivergenceGuard(plan.stable, enabled=plan.on_divergence != "ignore")
         self.rules: list = [self.guard]
@@ -102,6 +142,15 @@ class Loop:
         self.loss.append(loss)
         if val_loss is not None:
             self.val_loss.append(val_loss)
+        index = len(self.loss) - 1
+        if math.isfinite(loss) and loss < self._best[0]:
+            self._best = (loss, index)
+        if val_loss is not None and val_loss < self._best_val[0]:
+            self._best_val = (val_loss, index)
+        best, best_val = self._best[1], self._best_val[1]
+        needed = {best, best + 1, best_val + 1}
+        self.weights.keep_only(needed)
+        self.biases.keep_only(needed)
         if self._bar is not None:
             self._bar.set_postfix(loss=f"{loss:.6g}", refresh=False)
         for rule in self.rules:
@@ -125,16 +174,17 @@ class Loop:
         if self.stop_reason == "interrupted" and len(self.weights) > n:
             return self.weights[n], self.biases[n]  # mid-epoch: the start of the interrupted epoch
         if self.stop_reason == "diverged":
-            finite = [i for i, v in enumerate(self.loss) if math.isfinite(v)]
-            if not finite:
+            best = self._best[1]
+            if best < 0:  # no finite loss
                 return self.weights[0], self.biases[0]
-            best = min(finite, key=lambda i: self.loss[i])
             # full batch: loss[i] was computed with the parameters at the start of epoch i
             return (self.weights[best], self.biases[best]) if self.full_batch else self._params_of(best, current)
         if self.stop_reason == "patience":
             if self.val_loss:  # taken after each epoch
-                return self._params_of(int(np.argmin(self.val_loss)), current)
-            best = int(np.argmin(self.loss))
+                return self._params_of(self._best_val[1], current)
+            best = self._best[1]
+            if best < 0:
+                return None
             return (self.weights[best], self.biases[best]) if self.full_batch else self._params_of(best, current)
         return None
 
@@ -146,7 +196,7 @@ class Loop:
             if restore is not None:
                 restore(weight, bias)
         n = len(self.loss)
-        weights, biases = self.weights[:n], self.biases[:n]
+        weights, biases = self.weights.first(n), self.biases.first(n)
         tensors = bool(weights) and isinstance(weights[0], torch.Tensor)
         stack = (lambda xs: _to_numpy(torch.stack(xs))) if tensors else np.stack
         weight = _to_numpy(weight).copy()
@@ -154,8 +204,8 @@ class Loop:
         history = History(
             loss=np.asarray(self.loss, dtype=np.float64),
             val_loss=np.asarray(self.val_loss, dtype=np.float64) if self.val_loss else None,
-            weight_path=stack(weights) if n else np.empty((0,) + weight.shape, weight.dtype),
-            bias_path=stack(biases) if n else np.empty((0,) + bias.shape, bias.dtype),
+            weight_path=stack(weights) if weights else np.empty((0,) + weight.shape, weight.dtype),
+            bias_path=stack(biases) if biases else np.empty((0,) + bias.shape, bias.dtype),
             weight=weight,
             bias=bias,
             stop_reason=self.stop_reason,
@@ -166,7 +216,7 @@ class Loop:
             self._report_divergence(history)
         elif (self.plan.warn_unconverged and history.report is not None and not history.report.converged
               and self.stop_reason in ("epochs", "patience")):
-            warnings.warn(f"{history.report.verdict()}. {history.report.advice()}", ConvergenceWarning,
+            warnings.warn(f"{history.report.verdict()}. {history.report.advice()}", convergence_warning(),
                           stacklevel=3)
         return history
 
@@ -176,10 +226,10 @@ class Loop:
         if stats is None or not (np.isfinite(weight).all() and np.isfinite(bias).all()):
             return None
         report = FitReport.from_moments(
-            stats, weight, bias, plan.optimum, tol=plan.tol, certify_at=plan.certify_at(self.dtype),
+            stats, weight, bias, plan.optimum_for(weight), tol=plan.tol, certify_at=plan.certify_at(self.dtype),
             stop_reason=self.stop_reason, epochs_run=epochs_run, condition_number=plan.condition_number,
             lr=plan.lr, momentum=plan.momentum, batch_size=plan.settings.get("batch_size"),
-            curvature=plan.curvature)
+            curvature=plan.curvature, penalty=plan.penalty)
         report.dtype = str(self.dtype).replace("torch.", "")
         curvature, settings = plan.curvature, plan.settings
         if (curvature is not None and settings.get("batch_size") is None and plan.lr is not None

@@ -9,7 +9,8 @@
 - **engine**: ``"autograd"``, ``"analytic"`` (closed-form gradients per
   mini-batch) or ``"sufficient statistics"`` (full batch, O(d^2) an epoch);
 - **step**: ``lr`` and ``momentum`` as given, or chosen from the Hessian's
-  eigenvalues (``"auto"``; see :mod:`gradlm.stability`);
+  eigenvalues (``"auto"``; see :mod:`gradlm.stability`), and the name of
+  its schedule (``lr_schedule``, checked here; ``fit`` builds the scheduler);
 - **budget**: ``epochs`` as given, or (``"auto"``) about twice what the chosen
   step needs to reach the tolerance;
 - **stopping**: the certified tolerance (see :mod:`gradlm.report`), whether
@@ -31,7 +32,8 @@ from .design import as_weight
 from .distributed import all_reduce_sum, merge_statistics, setup
 from .lstsq import lstsq
 from .model import LinearModel
-from .report import CoefficientDistance, coefficient_units, default_tol
+from .penalty import PatternCache, Penalty, exact_solution
+from .report import CoefficientDistance, SolvedDistance, coefficient_units, default_tol
 from .stability import Curvature
 from .streaming import Stream
 from .validation import check_choice, check_float, check_int, check_X_y
@@ -39,6 +41,8 @@ from .validation import check_choice, check_float, check_int, check_X_y
 OPTIMIZERS = ("sgd", "adam")
 UPDATES = ("optimizer", "manual")
 DIVERGENCE_RULES = ("raise", "warn", "ignore")
+# lr_schedule by name (see gradlm.fit); a callable builds any other torch scheduler.
+SCHEDULES = ("constant", "step", "cosine", "invscaling")
 # Below this many rows, fit() with a given lr runs autograd: it reproduces
 # torch's own float32 loop (and the tutorials' printed digits) bit for bit.
 FAST_MIN_ROWS = 10_000
@@ -103,6 +107,8 @@ class Plan:
     _optimum: Any = None
     _merge: bool = False
     sample_weight: Optional[torch.Tensor] = None
+    penalty: Optional[Penalty] = None
+    _solutions: Optional[PatternCache] = None
 
     @property
     def statistics(self) -> Optional[SufficientStatistics]:
@@ -135,12 +141,23 @@ class Plan:
     @property
     def curvature(self) -> Optional[Curvature]:
         if self._curvature is None and self.statistics is not None:
-            self._curvature = Curvature.of(self.statistics)
+            self._curvature = (Curvature.of(self.statistics) if self.penalty is None
+                               else Curvature(self.statistics, penalty=self.penalty))
         return self._curvature
 
     @property
     def optimum(self) -> Any:
-        """The least-squares ``(weight, bias)`` of the training data (float64 NumPy; from :func:`gradlm.lstsq`)."""
+        """The least-squares ``(weight, bias)`` of the training data (float64 NumPy; from :func:`gradlm.lstsq`),
+        or with a ridge penalty its exact solution (:func:`gradlm.penalty.exact_solution`). With an L1 part
+        it is known only from an iterate: see :meth:`optimum_for`."""
+        if self.penalty is not None:
+            if self.penalty.has_l1 or self.statistics is None:
+                return None
+            if self._optimum is None:
+                solution = exact_solution(self.statistics, self.penalty)
+                assert solution is not None  # (ridge: always solved)
+                self._optimum = tuple(t.numpy() for t in solution)
+            return self._optimum
         if self._optimum is None and self.statistics is not None:
             in_memory = (self.X is not None and self.source is None and not isinstance(self.X, SufficientStatistics)
                          and not self._merge)
@@ -148,10 +165,24 @@ class Plan:
                                         statistics=self.statistics, sample_weight=self.sample_weight))
         return self._optimum
 
-    def distance(self, device: Any = None) -> Optional[CoefficientDistance]:
+    def optimum_for(self, weight: Any) -> Any:
+        """The optimum that certifies ``weight``: :attr:`optimum`, or with an L1 penalty the one the signs of
+        ``weight`` imply, when the KKT conditions certify it (else None)."""
+        if self.penalty is None or not self.penalty.has_l1:
+            return self.optimum
+        if self._solutions is None:
+            if self.statistics is None:
+                return None
+            self._solutions = PatternCache(self.statistics, self.penalty)
+        solution = self._solutions(weight)
+        return None if solution is None else tuple(t.numpy() for t in solution)
+
+    def distance(self, device: Any = None) -> Any:
         """The certified distance to the optimum (see :class:`gradlm.report.CoefficientDistance`)."""
         if self.statistics is None:
             return None
+        if self.penalty is not None and self.penalty.has_l1:
+            return SolvedDistance(self.statistics, self.optimum_for, self.curvature, device)
         return CoefficientDistance(self.statistics, self.optimum, self.curvature, device)
 
     @property
@@ -169,10 +200,26 @@ class Plan:
         return None if self.curvature is None else default_tol(dtype, self.condition_number)
 
 
+def check_schedule(lr_schedule: Any) -> str:
+    """``lr_schedule``'s name as recorded in the settings: one of :data:`SCHEDULES`, or ``"callable"``."""
+    if isinstance(lr_schedule, str) and lr_schedule in SCHEDULES:
+        return lr_schedule
+    if isinstance(lr_schedule, torch.optim.lr_scheduler.LRScheduler):
+        raise TypeError("lr_schedule must be a name or a function of the optimizer, not a scheduler already built "
+                        "(it holds another optimizer): pass lambda optimizer: torch.optim.lr_scheduler.StepLR("
+                        "optimizer, 10), say.")
+    if callable(lr_schedule):
+        return "callable"
+    valid = ", ".join(repr(name) for name in SCHEDULES)
+    raise ValueError(f"lr_schedule must be one of {valid}, or a function taking the optimizer and returning a "
+                     f"torch.optim.lr_scheduler.LRScheduler; got {lr_schedule!r}.")
+
+
 def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: Any, shuffle: bool,
               optimizer: Any, momentum: Any, nesterov: bool, weight_decay: Any, update: str, seed: Any,
               tol: Any, patience: Any, fast: Optional[bool], on_divergence: str, distributed: bool,
-              statistics: Optional[SufficientStatistics] = None, sample_weight: Any = None) -> Plan:
+              statistics: Optional[SufficientStatistics] = None, sample_weight: Any = None, alpha: Any = 0.0,
+              l1_ratio: Any = 0.0, lr_schedule: Any = "constant") -> Plan:
     """Check ``fit``'s arguments together and settle the run (see the module's docstring)."""
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "weight") or not hasattr(model, "bias"):
         raise TypeError(f"model must be a gradlm.LinearModel; got {type(model).__name__}.")
@@ -206,10 +253,24 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
         raise ValueError("momentum and nesterov apply to optimizer='sgd' only; unset them for 'adam'.")
     if nesterov and momentum in (0, AUTO):
         raise ValueError("nesterov=True needs momentum > 0; set momentum=0.9, say.")
+    schedule = check_schedule(lr_schedule)
+    if schedule != "constant" and update == "manual":
+        raise ValueError("lr_schedule changes the torch optimizer's learning rate; update='manual' has no optimizer "
+                         "(its lr is fixed): leave lr_schedule='constant', or leave update unset.")
 
     weight = cast(torch.Tensor, model.weight)  # (torch types a Module's attributes as Tensor | Module)
     like = {"dtype": weight.dtype, "device": weight.device}
     n_out, n_in = weight.shape
+    penalty = alpha if isinstance(alpha, Penalty) else Penalty.of(alpha, l1_ratio, n_out)
+    if penalty is not None:
+        if penalty.k != n_out:
+            raise ValueError(f"the penalty is of {penalty.k} output(s); the model has {n_out}.")
+        if update == "manual":
+            raise ValueError("update='manual' is the tutorials' plain step, without a penalty; leave update unset "
+                             "for alpha > 0.")
+        if penalty.has_l1 and (instance or optimizer != "sgd"):
+            raise ValueError("an L1 penalty (l1_ratio > 0) takes proximal gradient steps: leave optimizer='sgd' "
+                             "(the default).")
     linear = is_linear_model(model) and update == "optimizer"
     stats = X if isinstance(X, SufficientStatistics) else None
     source = X if isinstance(X, Stream) else None
@@ -292,10 +353,16 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
 
     plan = Plan(engine=engine, lr=None, momentum=0.0, epochs=0, tol=None, warn_unconverged=False,
                 on_divergence=on_divergence, stable=None, n=n, X=X, y=y, source=source, rank=rank, world=world,
-                _stats=stats, _merge=merge, sample_weight=weights)
+                _stats=stats, _merge=merge, sample_weight=weights, penalty=penalty)
     name = "manual" if update == "manual" else (type(optimizer).__name__ if instance else optimizer)
-    plain_sgd = name in ("sgd", "manual") and not nesterov and not weight_decay
     full_batch = batch_size is None
+    # An L1 penalty, full batch on the moments: accelerated proximal gradient (FISTA with adaptive restart),
+    # whose momentum is its own.
+    fista = (penalty is not None and penalty.has_l1 and engine == "sufficient statistics" and momentum == AUTO
+             and not nesterov)
+    if fista:
+        name, momentum = "fista", 0.0
+    plain_sgd = name in ("sgd", "manual") and not nesterov and not weight_decay
     lr_auto = lr == AUTO
     if distributed:
         plan.settings["processes"] = world
@@ -306,7 +373,9 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     if lr_auto:
         curvature = plan.curvature
         assert curvature is not None  # (ensure_statistics took the moments)
-        if name == "adam":
+        if fista:
+            lr = 1.0 / curvature.largest
+        elif name == "adam":
             units = plan.units
             assert units is not None
             lr, momentum = 0.01 * float(units[0].max() if units[0].numel() else 1.0), 0.0
@@ -325,6 +394,8 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     # The guard may trust theory only where it holds: full-batch SGD (heavy ball) on the MSE.
     if full_batch and plain_sgd and lr is not None and plan.curvature is not None:
         plan.stable = plan.curvature.stable(lr, momentum)
+    elif fista and lr is not None and plan.curvature is not None and lr <= (1 + 1e-9) / plan.curvature.largest:
+        plan.stable = True  # (proximal gradient at lr <= 1 / L converges; FISTA's objective is not monotone)
 
     epochs_auto = epochs == AUTO
     dtype = weight.dtype
@@ -335,18 +406,24 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     plan.tol = tol
     plan.warn_unconverged = tol is not None
     if epochs_auto:
-        if full_batch and plain_sgd and plan.stable and plan.curvature is not None:
-            needed = plan.curvature.epochs_needed(lr, momentum, (tol or default_tol(dtype)) * 1e-2)
+        if full_batch and (plain_sgd or fista) and plan.stable and plan.curvature is not None:
+            step_lr, step_momentum = plan.curvature.heavy_ball() if fista else (lr, momentum)
+            needed = plan.curvature.epochs_needed(step_lr, step_momentum, (tol or default_tol(dtype)) * 1e-2)
             assert needed is not None  # (stable: the error shrinks every epoch)
-            epochs = min(max(MIN_AUTO_EPOCHS, 2 * needed + MIN_AUTO_EPOCHS), MAX_AUTO_EPOCHS)
+            # (FISTA with restart reaches about half heavy ball's rate, once it has found the signs)
+            epochs = min(max(MIN_AUTO_EPOCHS, (8 if fista else 2) * needed + MIN_AUTO_EPOCHS), MAX_AUTO_EPOCHS)
         else:
             epochs = MINI_BATCH_AUTO_EPOCHS if not full_batch else 10 * MIN_AUTO_EPOCHS
     plan.epochs = epochs
     plan.settings = plan.settings | {
         "lr": lr, "lr_auto": lr_auto, "batch_size": batch_size, "shuffle": bool(shuffle), "optimizer": name,
         "momentum": momentum, "nesterov": bool(nesterov), "weight_decay": weight_decay, "seed": seed, "n": n,
-        "epochs": epochs, "tol": tol, "patience": patience, "gradients": engine,
+        "epochs": epochs, "tol": tol, "patience": patience, "gradients": engine, "lr_schedule": schedule,
     }
+    if schedule == "callable":
+        plan.stable = None  # (a schedule of the user's may raise the step: the guard watches the loss instead)
+    if penalty is not None:  # (as the user gave them, when given as numbers)
+        plan.settings["penalty"] = {"l1": penalty.l1.tolist(), "l2": penalty.l2.tolist()}
     if distributed:
         if batch_size is not None:  # n is this process's shard; the record says the whole
             total = torch.tensor([float(n)], dtype=torch.float64, device=weight.device)

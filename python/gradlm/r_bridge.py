@@ -19,7 +19,7 @@ import torch
 from .analytic import SufficientStatistics
 from .design import as_weight
 from .estimator import Regressor
-from .exceptions import ConvergenceWarning, DivergenceWarning
+from .exceptions import ConvergenceWarningBase, DivergenceWarning
 from .history import History
 from .inference import Inference, compare_nested, confint, drop_terms, sequential_anova  # noqa: F401 (R calls them)
 from .interrupts import python_handles_interrupts
@@ -33,7 +33,7 @@ def with_warnings(function):
 
     >>> import warnings
     >>> def noisy():
-    ...     warnings.warn("careful", ConvergenceWarning)
+    ...     warnings.warn("careful", ConvergenceWarningBase)
     ...     return {}
     >>> with_warnings(noisy)()
     {'warnings': ['careful']}
@@ -44,10 +44,11 @@ def with_warnings(function):
         global _last_result
         _last_result = None
         with warnings.catch_warnings(record=True) as caught, python_handles_interrupts():
-            warnings.simplefilter("always", ConvergenceWarning)
+            # (the base of every ConvergenceWarning: the class itself would import scikit-learn)
+            warnings.simplefilter("always", ConvergenceWarningBase)
             warnings.simplefilter("always", DivergenceWarning)
             result = function(*args, **kwargs)
-        ours = [w for w in caught if issubclass(w.category, (ConvergenceWarning, DivergenceWarning))]
+        ours = [w for w in caught if issubclass(w.category, (ConvergenceWarningBase, DivergenceWarning))]
         for w in caught:  # others go on as they came
             if w not in ours:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -95,7 +96,7 @@ def history_dict(history: History) -> dict:
 @with_warnings
 def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Optional[int] = None,
            sample_weight: Any = None, offset: Any = None, fit_intercept: bool = True, assign: Any = None,
-           **params: Any) -> dict:
+           start: Any = None, **params: Any) -> dict:
     """Fit a GDRegressor and return all an R ``gd_lm`` object holds.
 
     ``X`` (n, p) is the model matrix, ``y`` (n, k); ``drop_column`` (0-based)
@@ -103,9 +104,14 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     ``sample_weight`` are ``lm()``'s weights, ``offset`` its offset (the model
     is ``y = offset + X W' + b``: fitted values include it), ``fit_intercept``
     False a model without intercept; ``assign`` (R's ``attr(x, "assign")``)
-    asks for the sequential anova table. ``inference`` holds ``lm()``'s
+    asks for the sequential anova table. ``start`` (as ``glm()``'s) are the
+    coefficients to start from, one per column of ``X`` (the intercept's among
+    them, where ``drop_column`` says), or (k, p) for k responses: training
+    continues from them (the estimator's warm start). ``inference`` holds ``lm()``'s
     inference at the fitted coefficients (:class:`gradlm.inference.Inference`),
-    its residual sums of squares taken from the rows.
+    its residual sums of squares taken from the rows; None for a penalized fit
+    (``alpha > 0``), which has none (then ``rank`` and ``df_residual`` are
+    None too).
     The data are read as they come from R (float64, not copied) for one pass of
     float64 moments, which give the standardization, the step, the exact
     solution and the report (see :class:`~gradlm.GDRegressor`); full-batch
@@ -119,6 +125,9 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     ((2, 3), (2, 3), (15, 2), True)
     >>> fit_lm(X.numpy(), y.numpy()[:, 0], epochs=5, lr=0.5)["residuals"].shape
     (15,)
+    >>> penalized = fit_lm(X.numpy(), y.numpy(), alpha=0.5, l1_ratio=1.0)
+    >>> penalized["fitted"].shape, penalized["inference"] is None, penalized["report"]["penalized"]
+    ((15, 2), True, True)
     """
     if drop_column is not None:
         keep = [j for j in range(np.shape(X)[1]) if j != int(drop_column)]
@@ -145,17 +154,22 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         squares = residuals * residuals
         return (squares.sum(dim=0) if w is None else w @ squares).numpy()
 
-    est = Regressor(fit_intercept=fit_intercept, **params).fit(X64, y64, sample_weight=w, validation=validation,
-                                                               statistics=stats, rss=rss)
+    est = Regressor(fit_intercept=fit_intercept, **params)
+    if start is not None:
+        _start_from(est, start, drop_column, X64.shape[1], y64.shape[1])
+    est.fit(X64, y64, sample_weight=w, validation=validation, statistics=stats, rss=rss)
     exact, inference = est.lstsq_, est.inference_
     coef, intercept = np.atleast_2d(est.coef_), np.atleast_1d(est.intercept_)
+    if "fitted" not in rows:  # (a penalized fit has no inference, whose exact RSS made them)
+        rss(coef, intercept)
     fitted, residuals = rows["fitted"], rows["residuals"]
     report, history = est.report_, est.history_
-    assert exact is not None and report is not None and inference is not None  # (fitted on the moments)
-    assert history is not None  # (just fitted)
-    summary = inference.to_dict()
-    if assign is not None:
-        summary["anova"] = sequential_anova(stats, assign, inference)
+    assert exact is not None and report is not None and history is not None  # (just fitted, on the moments)
+    summary: Optional[dict] = None
+    if inference is not None:
+        summary = inference.to_dict()
+        if assign is not None:
+            summary["anova"] = sequential_anova(stats, assign, inference)
     return {
         "coef": coef,
         "intercept": intercept,
@@ -167,14 +181,34 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
         "fitted": per_row(fitted),
         "residuals": per_row(residuals),
         "r_squared": np.asarray(report.r_squared),
-        "rank": inference.rank,
-        "df_residual": inference.df_resid,
+        "rank": None if inference is None else inference.rank,
+        "df_residual": None if inference is None else inference.df_resid,
         "inference": summary,
         "x_mean": est.x_mean_,
         "x_scale": est.x_scale_,
         "history": history_dict(history),
         "estimator": est,
     }
+
+
+def _start_from(est: Regressor, start: Any, drop_column: Optional[int], d: int, k: int) -> None:
+    """Set ``est`` to warm-start from R's coefficients ``start``, in ``coef()``'s order: the intercept's at
+    ``drop_column`` of the model matrix, or first (the matrix method) when the model has one."""
+    values = np.asarray(start, dtype=np.float64)
+    at = None if not est.fit_intercept else (0 if drop_column is None else int(drop_column))
+    columns = d + (at is not None)
+    if values.size != columns * k or not np.isfinite(values).all():
+        raise ValueError(f"start must hold {columns * k} finite coefficient(s), one per column of the model matrix"
+                         f"{' and response' if k > 1 else ''} (as coef() gives them); got {values.size}"
+                         f"{'' if np.isfinite(values).all() else ', not all finite'}.")
+    # (R's p x k matrix of an mlm's coef() arrives as (p, k); a vector holds the responses one after another)
+    values = values.T if values.shape == (columns, k) else values.reshape(k, columns)
+    if at is None:
+        coef, intercept = values, np.zeros(k)
+    else:
+        coef, intercept = np.delete(values, at, axis=1), values[:, at]
+    est.warm_start = True
+    est.coef_, est.intercept_ = coef, intercept
 
 
 def per_row(values: torch.Tensor) -> np.ndarray:

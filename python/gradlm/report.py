@@ -118,6 +118,29 @@ class CoefficientDistance:
         return value if math.isfinite(value) else math.inf
 
 
+class SolvedDistance:
+    """:class:`CoefficientDistance` to an optimum that an iterate identifies: ``solve(weight)`` gives it, or
+    None (then the distance is infinite: not certified). An L1 penalty's optimum follows from the signs of
+    an iterate (see :mod:`gradlm.penalty`)."""
+
+    def __init__(self, statistics: SufficientStatistics, solve: Any, curvature: Any = None, device: Any = None
+                 ) -> None:
+        self.statistics, self.solve, self.curvature, self.device = statistics, solve, curvature, device
+        self._last: Any = None
+        self._distance: Optional[CoefficientDistance] = None
+        self.rank, self.n_coefficients = getattr(curvature, "rank", None), statistics.G.shape[0] + 1
+
+    def __call__(self, weight: Any, bias: Any) -> float:
+        optimum = self.solve(weight)
+        if optimum is None:
+            return math.inf
+        if optimum is not self._last:
+            self._last = optimum
+            self._distance = CoefficientDistance(self.statistics, optimum, self.curvature, self.device)
+        assert self._distance is not None
+        return self._distance(weight, bias)
+
+
 def r_squared(sse: Any, sst: Any) -> np.ndarray:
     """``1 - SSE / SST`` per output; a constant response scores 1 when fitted exactly, else 0 (as scikit-learn).
 
@@ -140,7 +163,8 @@ class FitReport:
     optimum_loss : float
         MSE of the least-squares solution.
     gap : float
-        ``loss - optimum_loss`` (>= 0 up to rounding).
+        ``loss - optimum_loss`` (>= 0 up to rounding); with a penalty, that of the penalized objective
+        (in the MSE's units).
     relative_gap : float
         The largest over outputs of each output's gap over its optimum's
         loss (the gap itself where that is 0): the same on any scale of y.
@@ -170,6 +194,9 @@ class FitReport:
         The rank of ``[X, 1]`` (decided on the column-scaled problem) and its
         column count; below it, predictors are collinear and only the part of
         the coefficients the data decide is certified.
+    penalized : bool
+        Trained with a penalty (ridge, lasso, elastic net): the optimum, the
+        distance and the gaps are the penalized objective's.
     """
 
     loss: float
@@ -191,41 +218,59 @@ class FitReport:
     epochs_needed_auto: Optional[int] = None
     rank: Optional[int] = None
     n_coefficients: Optional[int] = None
+    penalized: bool = False
 
     @classmethod
     def from_moments(cls, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any, *,
                      tol: Optional[float], certify_at: float, stop_reason: str, epochs_run: int,
                      condition_number: float = math.nan, lr: Optional[float] = None,
                      momentum: Optional[float] = None, batch_size: Optional[int] = None,
-                     curvature: Any = None) -> "FitReport":
+                     curvature: Any = None, penalty: Any = None) -> "FitReport":
         """The report of ``(weight, bias)`` on the data whose moments are ``statistics``.
 
-        ``optimum`` is the least-squares ``(weight, bias)`` (:func:`gradlm.lstsq`);
-        ``certify_at`` the tolerance ``converged`` is judged by.
+        ``optimum`` is the least-squares ``(weight, bias)`` (:func:`gradlm.lstsq`), or with a
+        :class:`~gradlm.penalty.Penalty` the penalized one (None: an L1 penalty's optimum not certified yet);
+        the gaps are then of the penalized objective. ``certify_at`` is the tolerance ``converged`` is judged by.
         """
         device = statistics.G.device
         W = torch.as_tensor(weight).detach().to(device=device, dtype=torch.float64)
         b = torch.as_tensor(bias).detach().to(device=device, dtype=torch.float64).reshape(-1)
         sse = statistics.sse(W, b).cpu()
-        best = statistics.sse(*(torch.as_tensor(a, dtype=torch.float64).to(device) for a in optimum)).cpu()
         nk = statistics.n * statistics.k
-        loss, optimum_loss = float(sse.sum() / nk), float(best.sum() / nk)
-        excess = (sse - best).clamp(min=0.0)
-        relative = torch.where(best > 0, excess / torch.where(best > 0, best, torch.ones_like(best)), excess / nk)
+        loss = float(sse.sum() / nk)
+        common = dict(tol=tol, stop_reason=stop_reason, epochs_run=epochs_run, loss=loss,
+                      r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
+                      condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size,
+                      penalized=penalty is not None)
+        if optimum is None:
+            return cls(optimum_loss=math.nan, gap=math.nan, coef_error=math.inf, converged=False,
+                       relative_gap=math.nan, rank=getattr(curvature, "rank", None),
+                       n_coefficients=W.shape[1] + 1, **common)
+        best_W, best_b = (torch.as_tensor(a, dtype=torch.float64).to(device) for a in optimum)
+        best = statistics.sse(best_W, best_b).cpu()
+        # each output's objective, in units of its sum of squares: sse (+ 2 n penalty)
+        objective, best_objective = sse.clone(), best.clone()
+        if penalty is not None:
+            objective += 2 * statistics.n * penalty.value(W).cpu()
+            best_objective += 2 * statistics.n * penalty.value(best_W).cpu()
+        excess = (objective - best_objective).clamp(min=0.0)
+        relative = torch.where(best_objective > 0,
+                               excess / torch.where(best_objective > 0, best_objective, torch.ones_like(best)),
+                               excess / nk)
         distance = CoefficientDistance(statistics, optimum, curvature)
         error = distance(W, b)
-        return cls(loss=loss, optimum_loss=optimum_loss, gap=max(loss - optimum_loss, 0.0), coef_error=error,
-                   tol=tol, converged=bool(error <= certify_at), stop_reason=stop_reason, epochs_run=epochs_run,
-                   r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
-                   condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size,
-                   rank=distance.rank, n_coefficients=distance.n_coefficients,
-                   relative_gap=float(relative.max()))
+        return cls(optimum_loss=float(best.sum() / nk), gap=max(float((objective - best_objective).sum() / nk), 0.0),
+                   coef_error=error,
+                   converged=bool(error <= certify_at), rank=distance.rank, n_coefficients=distance.n_coefficients,
+                   relative_gap=float(relative.max()), **common)
 
-    def on_scale_of(self, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any) -> "FitReport":
+    def on_scale_of(self, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any,
+                    penalty: Any = None) -> "FitReport":
         """This report with the loss, the optimum's loss, the gap and R² of ``(weight, bias)`` on the data of
-        ``statistics`` (the original scale of a standardized fit); the verdict is kept as certified."""
+        ``statistics`` (the original scale of a standardized fit; ``penalty`` on that scale); the verdict is
+        kept as certified."""
         other = FitReport.from_moments(statistics, weight, bias, optimum, tol=self.tol, certify_at=math.inf,
-                                       stop_reason=self.stop_reason, epochs_run=self.epochs_run)
+                                       stop_reason=self.stop_reason, epochs_run=self.epochs_run, penalty=penalty)
         return replace(self, loss=other.loss, optimum_loss=other.optimum_loss, gap=other.gap,
                        relative_gap=other.relative_gap, r_squared=other.r_squared)
 
@@ -237,13 +282,19 @@ class FitReport:
         >>> r.verdict()
         'converged in 42 epochs: coefficients within 3e-12 of least squares (tol 1e-10), loss gap 0 (relative)'
         """
-        reached = f"coefficients within {self.coef_error:.2g} of least squares"
+        target = "the penalized optimum" if self.penalized else "least squares"
+        if self.penalized and not math.isfinite(self.coef_error):
+            reached = ("the penalized optimum not identified yet (the coefficients' signs do not meet its KKT "
+                       "conditions)")
+        else:
+            reached = f"coefficients within {self.coef_error:.2g} of {target}"
         if self.tol is not None:
             reached += f" (tol {self.tol:.2g})"
         if self.rank is not None and self.n_coefficients is not None and self.rank < self.n_coefficients:
             reached += (f" on the {self.rank} of {self.n_coefficients} directions the data decide "
                         "(collinear predictors)")
-        reached += f", loss gap {self.relative_gap:.3g} (relative)"
+        if math.isfinite(self.relative_gap):
+            reached += f", loss gap {self.relative_gap:.3g} (relative)"
         if self.converged:
             return f"converged in {self.epochs_run} epochs: {reached}"
         why = {"diverged": "diverged", "interrupted": "interrupted", "callback": "stopped by a callback",
@@ -255,10 +306,11 @@ class FitReport:
         """What to change when the fit did not converge (empty when it did)."""
         if self.converged:
             return ""
+        exact = "take the exact solution from lstsq()"
         if self.batch_size is not None:
             return ("Mini-batch SGD at a constant step settles within a noise band around the optimum, "
                     "not on it: train full batch (batch_size=None, the default; an epoch then costs O(d^2) "
-                    "on the data's moments), or take the exact solution from lstsq().")
+                    f"on the data's moments){'' if self.penalized else ', or ' + exact}.")
         kappa = self.condition_number
         hints = []
         if math.isfinite(kappa) and kappa > 1e4:
@@ -273,7 +325,7 @@ class FitReport:
                             else "") + ".")
         if self.dtype in ("float32", "float16", "bfloat16"):
             hints.append(f"{self.dtype} parameters hold few digits; float64 ones (a float64 model) reach 1e-10.")
-        hints.append("Raise epochs, or take the exact solution from lstsq().")
+        hints.append("Raise epochs." if self.penalized else "Raise epochs, or take the exact solution from lstsq().")
         return " ".join(hints)
 
     def to_dict(self) -> dict:

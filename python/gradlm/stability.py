@@ -73,21 +73,37 @@ class Curvature:
     True
     """
 
-    def __init__(self, statistics: SufficientStatistics, n_outputs: Optional[int] = None) -> None:
+    def __init__(self, statistics: SufficientStatistics, n_outputs: Optional[int] = None, penalty: Any = None
+                 ) -> None:
         k = statistics.k if n_outputs is None else n_outputs
         M = second_moments(statistics)
+        if penalty is not None and bool((penalty.l2 > 0).any()):
+            # The ridge part adds l2 s^2 to the weights' block (never to the bias's): the largest eigenvalue
+            # with the largest l2 over the outputs, the smallest with the smallest.
+            d = M.shape[0] - 1
+            s2 = torch.ones(d, dtype=torch.float64) if penalty.scale is None else penalty.scale.cpu() ** 2
+            ridge = torch.zeros(d + 1, dtype=torch.float64)
+            ridge[:d] = s2
+            low = M + float(penalty.l2.min()) * torch.diag(ridge)
+            self._init_from(low, M + float(penalty.l2.max()) * torch.diag(ridge), k)
+            return
+        self._init_from(M, M, k)
+
+    def _init_from(self, low: torch.Tensor, M: torch.Tensor, k: int) -> None:
+        """The curvature of ``(2 / k) M``, its smallest eigenvalue and rank taken from ``(2 / k) low`` (<= M)."""
         # Scaled to unit diagonal to decide the rank (columns may differ by 1e9 in
         # scale); the eigenvalues themselves are those of M.
-        scale = M.diagonal().sqrt()
+        scale = low.diagonal().sqrt()
         scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-        scaled = torch.linalg.eigvalsh(M / torch.outer(scale, scale))
-        eig, vectors = torch.linalg.eigh(M)
+        scaled = torch.linalg.eigvalsh(low / torch.outer(scale, scale))
+        eig, vectors = torch.linalg.eigh(low)
         eps = torch.finfo(torch.float64).eps
         self.rank = max(int((scaled > scaled[-1] * M.shape[0] * eps * 10).sum()), 1)
         self.n_outputs = max(int(k), 1)
-        self.largest = 2.0 / self.n_outputs * float(eig[-1])
+        top = float(eig[-1]) if M is low else float(torch.linalg.eigvalsh(M)[-1])
+        self.largest = 2.0 / self.n_outputs * top
         # the smallest eigenvalue on the Hessian's range (its null space never moves)
-        self.smallest = 2.0 / self.n_outputs * max(float(eig[len(eig) - self.rank]), float(eig[-1]) * eps)
+        self.smallest = 2.0 / self.n_outputs * max(float(eig[len(eig) - self.rank]), top * eps)
         self.trace = 2.0 / self.n_outputs * float(M.diagonal().sum())
         # directions [w, b] the loss does not see (collinear predictors): no data decide them
         self.null_space = vectors[:, : len(eig) - self.rank] if self.rank < len(eig) else None

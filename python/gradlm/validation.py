@@ -199,14 +199,16 @@ def _is_numeric_dtype(dt: Any) -> bool:
 
 def _numpy_float(arr: np.ndarray, name: str, np_dtype: type) -> np.ndarray:
     if arr.dtype.kind == "c":
-        raise TypeError(f"{name} is complex ({arr.dtype}); pass its real part.")
+        raise _complex(name, arr.dtype)
     if arr.dtype.kind not in "biuf":
         try:
             return arr.astype(np_dtype)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as err:
+            # (NumPy's reason, "float() argument must be a string or a real number", is also what scikit-learn's
+            # checks look for)
             raise TypeError(
                 f"{name} must be numeric; got an array of {arr.dtype} that cannot be read as "
-                "numbers. Convert text columns to numbers or drop them."
+                f"numbers ({err}). Convert text columns to numbers or drop them."
             ) from None
     if arr.dtype == np_dtype and arr.flags.writeable and arr.flags.c_contiguous:
         return arr
@@ -247,7 +249,7 @@ def as_tensor(
     data = _dense(data, name)
     if isinstance(data, torch.Tensor):
         if data.is_complex():
-            raise TypeError(f"{name} is complex ({data.dtype}); pass its real part.")
+            raise _complex(name, data.dtype)
         data = data.detach()
         if data.dtype == dtype and (device is None or data.device == torch.device(device)):
             tensor = data  # used as it is, whatever its layout: no copy
@@ -269,6 +271,29 @@ def as_tensor(
     if not allow_nonfinite:
         check_finite(tensor, name, task)
     return tensor
+
+
+def _complex(name: str, dtype: Any) -> ValueError:
+    """The error for complex data: a ValueError, as scikit-learn's."""
+    return ValueError(f"{name} is complex ({dtype}). Complex data not supported: pass its real part ({name}.real), "
+                      "or its real and imaginary parts as separate columns.")
+
+
+def ndim(data: Any) -> int:
+    """The number of dimensions of array-like ``data``: its ``ndim``, else that of ``np.asarray(data)``
+    (``np.ndim`` would call NumPy's function protocol, which some array-likes refuse); -1 for data that are
+    not an array (the conversion says why).
+
+    >>> ndim([1.0, 2.0]), ndim(np.ones((2, 3))), ndim([[1.0], [2.0, 3.0]])
+    (1, 2, -1)
+    """
+    n = getattr(data, "ndim", None)
+    if isinstance(n, int):
+        return n
+    try:
+        return np.asarray(data).ndim
+    except (TypeError, ValueError):
+        return -1
 
 
 def _dense(data: Any, name: str) -> Any:
@@ -383,25 +408,40 @@ def check_X(
     dtype: Any = torch.float32,
     device: Any = None,
     task: str = "fitting",
+    estimator: Optional[str] = None,
 ) -> torch.Tensor:
     """Return ``X`` as a 2-D (n, features) tensor; a 1-D ``X`` is one feature column.
 
     (``n_outputs`` is accepted and ignored, for :func:`check_X_y_view`; ``task`` is
-    as in :func:`as_tensor`.)
+    as in :func:`as_tensor`.) ``estimator``, the name of a scikit-learn estimator
+    that checks ``X``, follows scikit-learn's conventions: a 1-D ``X`` is refused
+    (one feature, or one row?), and a count of features is told in its words.
 
     >>> check_X([1.0, 2.0, 3.0]).shape
     torch.Size([3, 1])
+    >>> check_X([1.0, 2.0, 3.0], estimator="GDRegressor")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: X is 1-D (shape (3,)), but GDRegressor expects 2-D X (rows, features). Reshape your data either ...
     """
     X = as_tensor(X, name, dtype=dtype, device=device, task=task)
     if X.ndim == 1:
+        if estimator is not None:
+            raise ValueError(
+                f"{name} is 1-D (shape {tuple(X.shape)}), but {estimator} expects 2-D {name} (rows, features). "
+                f"Reshape your data either using {name}.reshape(-1, 1) if your data has a single feature or "
+                f"{name}.reshape(1, -1) if it contains a single sample.")
         X = X.reshape(-1, 1)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D (rows, features); got shape {tuple(X.shape)}.")
     if X.shape[0] == 0:
         raise ValueError(f"{name} has 0 rows; pass at least one row of data.")
-    if X.shape[1] == 0:
-        raise ValueError(f"{name} has 0 features (shape {tuple(X.shape)}); pass at least one column.")
+    if X.shape[1] == 0:  # (scikit-learn's words, which its checks look for)
+        raise ValueError(f"{name} has 0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required; "
+                         "pass at least one column.")
     if n_features is not None and X.shape[1] != n_features:
+        if estimator is not None:
+            raise ValueError(f"{name} has {X.shape[1]} features, but {estimator} is expecting {n_features} "
+                             "features as input; pass the same columns it was fitted with.")
         raise ValueError(
             f"{name} has {X.shape[1]} feature(s), but the model expects {n_features}; "
             f"pass the same columns the model was built or fitted with."

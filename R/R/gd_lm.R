@@ -25,6 +25,9 @@
 #' says that the standard errors are computed at the gradient-descent
 #' coefficients, which are not the least-squares ones.
 #'
+#' With `penalty > 0` the fit is ridge regression, the lasso or the elastic
+#' net (see the section Penalties).
+#'
 #' Several responses (`cbind()`): per response, as `lm()`'s `mlm` fits:
 #' `summary()` gives one summary per response; `sigma()`, `deviance()`,
 #' `cooks.distance()`, `rstandard()`, `rstudent()` one value (column) per
@@ -51,6 +54,43 @@
 #' The data cross into Python once, as R's doubles (the model is float64 unless
 #' `dtype` says otherwise); the loop runs in Python and everything shown
 #' afterwards comes back in the same call.
+#'
+#' @section Penalties:
+#' With `penalty` \eqn{\lambda > 0} and `mixture` \eqn{\alpha} (the names of
+#' brulee and tidymodels; the core's `alpha` and `l1_ratio`), each response
+#' minimises glmnet's and scikit-learn's elastic-net objective
+#' \deqn{\frac{1}{2n} \sum_i w_i (y_i - b - x_i^\top \beta)^2 + \lambda
+#'   \left(\alpha \|s \beta\|_1 + \frac{1 - \alpha}{2} \|s \beta\|_2^2\right)}{
+#'   1/(2n) sum w_i (y_i - b - x_i'beta)^2 + penalty * (mixture * ||s beta||_1
+#'   + (1 - mixture) / 2 * ||s beta||^2)}
+#' where \eqn{n} is the total weight, the intercept \eqn{b} is never
+#' penalised, and \eqn{s} holds the predictors' standard deviations (divisor
+#' \eqn{n}) with `standardize = TRUE` (the penalty on standardized predictors,
+#' as glmnet's `standardize = TRUE`; coefficients are reported on the data's
+#' scale), else 1. `mixture = 0` is ridge regression, `1` the lasso. The fit is
+#' certified, as a least-squares one, against the exact penalized optimum (to
+#' `tol`).
+#'
+#' Scaling against the peers: with `standardize = FALSE` this is exactly
+#' scikit-learn's `ElasticNet(alpha = penalty, l1_ratio = mixture)`;
+#' scikit-learn's `Ridge(alpha = a)` is `penalty = a / n`, `mixture = 0`.
+#' `glmnet::glmnet(x, y, alpha = mixture, lambda = penalty)` has this objective
+#' for the L1 part, but fits on `y / sd(y)` (divisor \eqn{n}), so that its ridge
+#' part is in effect `lambda / sd(y)`: it gives these coefficients when `y` has
+#' standard deviation 1, and for the lasso; otherwise pass glmnet
+#' `lambda = penalty * (mixture + (1 - mixture) * sd(y))` and
+#' `alpha = penalty * mixture / lambda`. `penalty = 0` is `lm()`.
+#'
+#' A penalized fit offers the coefficients, `print()`, `summary()` (the
+#' estimates beside the least-squares ones, the penalty, R-squared and the
+#' fit's convergence; no standard errors), `predict()` (point predictions),
+#' `fitted()`, `residuals()`, `plot()` (panels 1, 7 and 8), `tidy()`,
+#' `glance()`, `augment()` (fitted values and residuals) and
+#' `save_model()`. It has no `lm()` inference: its coefficients are shrunk on
+#' purpose, and standard errors, t and p values, intervals, `vcov()`,
+#' `confint()`, `anova()`, `drop1()`, `logLik()` (so `AIC()`, `BIC()`),
+#' `deviance()`, `sigma()` and the row diagnostics (`hatvalues()`, ...) stop
+#' with an error that says so (fit with `penalty = 0` for them).
 #'
 #' @param formula A formula, such as `cbind(mangoes, oranges) ~ .` (the
 #'   formula method), or a numeric matrix or data.frame of predictors (the
@@ -102,6 +142,18 @@
 #'   the offset).
 #' @param intercept For the default method: fit an intercept (`TRUE`, the
 #'   default) or not.
+#' @param penalty The amount of the penalty (\eqn{\lambda}, the core's
+#'   `alpha`): a number \eqn{\ge 0}, or one per response; 0 (the default) is
+#'   least squares. See the section Penalties.
+#' @param mixture The L1 share of the penalty (\eqn{\alpha}, the core's
+#'   `l1_ratio`), between 0 and 1: 0 (the default) ridge regression, 1 the
+#'   lasso, between them the elastic net. The lasso part trains with proximal
+#'   steps, full batch (`optimizer = "sgd"`).
+#' @param start Starting values for the coefficients, as [stats::glm()]'s:
+#'   one per coefficient in the order of `coef()` (a matrix of one column per
+#'   response for several). Training continues from them, so that
+#'   `update(fit, start = coef(fit), epochs = 100)` continues a fit. `NULL`
+#'   (the default) starts from `init`.
 #' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`, `on_divergence`
 #'   (see [fit.gradlm.model.LinearModel()]).
 #' @return An object of class `gd_lm`: the coefficients (`coef()`), the exact
@@ -111,7 +163,11 @@
 #'   the training `history`, and the core's `report` of the fit (a list:
 #'   `loss`, `optimum_loss`, `gap`, `coef_error`, `tol`, `converged`,
 #'   `stop_reason`, `epochs_run`, `r_squared`, `condition_number`, `lr`,
-#'   `momentum` and the one-line `verdict`).
+#'   `momentum` and the one-line `verdict`); `penalty`, `mixture` and
+#'   `standardize` as given. For a penalized fit `inference` is `NULL`,
+#'   `rank` and `df.residual` are `NA`, `lstsq_coefficients` are still the
+#'   least-squares (`penalty = 0`) ones, and the report's optimum, gap and
+#'   `coef_error` are the penalized objective's.
 #' @examplesIf gradlm_available()
 #' fit <- gd_lm(cbind(mangoes, oranges) ~ temperature + rainfall + humidity, data = crops)
 #' fit  # the verdict: converged, and how close to least squares
@@ -122,6 +178,10 @@
 #' confint(m)
 #' predict(m, mtcars[1:3, ], interval = "confidence")
 #' plot(m, which = 1)
+#' # the lasso, on standardized predictors (as glmnet's default)
+#' lasso <- gd_lm(mpg ~ ., data = mtcars, penalty = 0.5, mixture = 1)
+#' summary(lasso)
+#' tidy(lasso)
 #' @export
 gd_lm <- function(formula, ...) UseMethod("gd_lm")
 
@@ -129,8 +189,11 @@ gd_lm <- function(formula, ...) UseMethod("gd_lm")
 #' @export
 gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
-                          init = "torch", dtype = NULL, subset, weights, na.action, offset, contrasts = NULL, ...) {
+                          init = "torch", dtype = NULL, subset, weights, na.action, offset, contrasts = NULL,
+                          penalty = 0, mixture = 0, start = NULL, ...) {
   refuse_lm_only_arguments(match.call(expand.dots = FALSE)$...)
+  penalty <- check_penalty_arg(penalty, "penalty")
+  mixture <- check_penalty_arg(mixture, "mixture")
   if (missing(data)) stop("data is required: the data.frame holding the formula's variables.", call. = FALSE)
   if (!is.data.frame(data)) stop(sprintf("data must be a data.frame; got %s.", class(data)[1]), call. = FALSE)
   if (nrow(data) == 0L) stop("data has 0 rows; pass a data.frame with data.", call. = FALSE)
@@ -182,7 +245,8 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
                       optimizer = optimizer, momentum = momentum, standardize = standardize,
                       seed = seed, tol = tol, patience = patience, init = init, dtype = dtype,
                       drop_column = if (intercept) intercept_column - 1L, weights = w, offset = off,
-                      intercept = intercept, assign = assign, ...)
+                      intercept = intercept, assign = assign, penalty = penalty, mixture = mixture,
+                      start = start_arg(start), ...)
   out$terms <- mt
   out$model <- mf
   out$xlevels <- stats::.getXlevels(mt, mf)
@@ -198,8 +262,11 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
 #' @export
 gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size = NULL, optimizer = "sgd",
                           momentum = "auto", standardize = TRUE, seed = NULL, tol = "auto", patience = NULL,
-                          init = "torch", dtype = NULL, weights = NULL, intercept = TRUE, ...) {
+                          init = "torch", dtype = NULL, weights = NULL, intercept = TRUE, penalty = 0, mixture = 0,
+                          start = NULL, ...) {
   refuse_lm_only_arguments(match.call(expand.dots = FALSE)$..., also = c("contrasts", "offset"))
+  penalty <- check_penalty_arg(penalty, "penalty")
+  mixture <- check_penalty_arg(mixture, "mixture")
   if (!isTRUE(intercept) && !isFALSE(intercept)) stop("intercept must be TRUE or FALSE.", call. = FALSE)
   x <- as_numeric_data(formula, "x")
   if (length(dim(x)) < 2L) x <- matrix(x, ncol = 1L, dimnames = list(NULL, "x"))
@@ -225,7 +292,8 @@ gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size =
   out <- gd_lm_bridge(x, y, predictors, responses, epochs = epochs, lr = lr, batch_size = batch_size,
                       optimizer = optimizer, momentum = momentum, standardize = standardize,
                       seed = seed, tol = tol, patience = patience, init = init, dtype = dtype,
-                      weights = weights, intercept = intercept, assign = assign, ...)
+                      weights = weights, intercept = intercept, assign = assign, penalty = penalty,
+                      mixture = mixture, start = start_arg(start), ...)
   out$predictor_matrix <- x  # for model.matrix() and the row diagnostics (not a copy)
   out$call <- gd_lm_call(match.call())
   out
@@ -251,8 +319,15 @@ check_weights <- function(w, subset = NULL) {
   w
 }
 
-# lm() arguments gd_lm does not have: a clear error, not Python's "unexpected keyword argument".
+# lm() arguments gd_lm does not have: a clear error, not Python's "unexpected keyword argument". The
+# core's names of the penalty are refused too: alpha is the amount in scikit-learn but the L1 share in glmnet.
 refuse_lm_only_arguments <- function(dots, also = NULL) {
+  core_names <- intersect(names(dots), c("alpha", "l1_ratio", "lambda"))
+  if (length(core_names)) {
+    stop(sprintf(paste0("gd_lm does not take %s: give the penalty's amount as penalty = (scikit-learn's alpha, ",
+                        "glmnet's lambda) and its L1 share as mixture = (glmnet's alpha, scikit-learn's l1_ratio)."),
+                 paste0("'", core_names, "'", collapse = ", ")), call. = FALSE)
+  }
   unsupported <- intersect(names(dots), c("method", "model", "qr", "singular.ok", "x", "y", also))
   if (length(unsupported)) {
     stop(sprintf("gd_lm does not support %s; drop %s or use lm().",
@@ -262,6 +337,17 @@ refuse_lm_only_arguments <- function(dots, also = NULL) {
 }
 
 # The call as the user wrote it (gd_lm(...), not the method's name), as lm() shows it.
+# `start` for the core: a numeric matrix (one column per response), or NULL; its length is checked there.
+start_arg <- function(start) {
+  if (is.null(start)) return(NULL)
+  if (!is.numeric(start)) {
+    stop(sprintf("start must be numeric coefficients, as coef() gives them; got %s.", class(start)[1]), call. = FALSE)
+  }
+  start <- as.matrix(start)
+  storage.mode(start) <- "double"
+  start
+}
+
 gd_lm_call <- function(call) {
   call[[1L]] <- as.name("gd_lm")
   call
@@ -270,20 +356,30 @@ gd_lm_call <- function(call) {
 # The one crossing into Python: fit, exact solution, fitted values, history and inference.
 # `x` and `y` have been through as_numeric_data() (once: the NA screen reads all of x).
 gd_lm_bridge <- function(x, y, predictors, responses, ..., drop_column = NULL, weights = NULL, offset = NULL,
-                         intercept = TRUE, assign = NULL) {
+                         intercept = TRUE, assign = NULL, standardize = TRUE, penalty = 0, mixture = 0) {
   data <- list(x = x, y = y)
   if (!is.null(offset)) data$offset <- offset <- as_numeric_data(offset, "offset")
-  # (as arrays: reticulate would pass one number as a scalar, not a vector of one)
-  interruptible(call_core(bridge(convert = FALSE)$fit_lm(x, y, ..., drop_column = drop_column,
-                                                         sample_weight = as_vector_arg(weights), offset = offset,
-                                                         fit_intercept = intercept,
-                                                         assign = as_vector_arg(as.integer(assign))),
-                          data = data),
+  # (as arrays: reticulate would pass one number as a scalar, not a vector of one; penalty and mixture are
+  # the core's alpha and l1_ratio, and its messages about them are given in these names)
+  fit <- function() {
+    tryCatch(call_core(bridge(convert = FALSE)$fit_lm(x, y, ..., drop_column = drop_column,
+                                                      sample_weight = as_vector_arg(weights), offset = offset,
+                                                      fit_intercept = intercept,
+                                                      assign = as_vector_arg(as.integer(assign)),
+                                                      standardize = standardize, alpha = penalty,
+                                                      l1_ratio = mixture),
+                       data = data),
+             error = function(e) stop(penalty_names(conditionMessage(e)), call. = FALSE))
+  }
+  interruptible(fit(),
                 function(res) {
                   out <- new_gd_lm(res, predictors, responses, y, intercept = intercept)
                   if (!is.null(weights)) out$weights <- weights  # unnamed, as lm()'s
                   if (!is.null(offset)) out$offset <- offset
                   out$assign <- assign
+                  out$standardize <- standardize
+                  out$penalty <- as.numeric(penalty)
+                  out$mixture <- as.numeric(mixture)
                   out
                 }, convert = FALSE)
 }
@@ -353,8 +449,9 @@ new_gd_lm <- function(res, predictors, responses, y, intercept = TRUE) {
     responses = responses,
     intercept = intercept,
     y = y,
-    rank = as.integer(res$rank),  # the core's: the model matrix's rank, intercept column included, as lm()'s
-    df.residual = as.integer(res$df_residual),
+    # the core's: the model matrix's rank, intercept column included, as lm()'s (NA for a penalized fit)
+    rank = if (is.null(res$rank)) NA_integer_ else as.integer(res$rank),
+    df.residual = if (is.null(res$df_residual)) NA_integer_ else as.integer(res$df_residual),
     inference = res$inference
   ), class = "gd_lm")
 }
@@ -387,7 +484,8 @@ label_rows <- function(m, rows, responses) {
 print.gd_lm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   print_call(x)
   cat(sprintf("\nFitted by gradient descent: %s\n", fit_verdict(x$report, x$history)))
-  cat("\nCoefficients:\n")
+  if (is_penalized(x)) cat(sprintf("Penalty: %s\n", penalty_label(x)))
+  cat(if (is_penalized(x)) "\nCoefficients (penalized):\n" else "\nCoefficients:\n")
   print.default(format(x$coefficients, digits = digits), print.gap = 2L, quote = FALSE)
   cat("\n")
   invisible(x)
@@ -437,7 +535,14 @@ summary_response <- function(object, j) {
     ans$residuals <- if (is.null(object$weights)) r else sqrt(object$weights) * r
   }
   inf <- object$inference
-  if (!is.null(inf)) {
+  if (is_penalized(object)) {
+    ans$coefficients <- cbind(Estimate = coef)
+    ans$r.squared <- as.numeric(object$r.squared)[j]
+    ans$penalty <- rep_len(object$penalty, length(responses))[j]
+    ans$mixture <- rep_len(object$mixture %||% 0, length(responses))[j]
+    ans$penalty_label <- penalty_label(object, j)
+    ans$no_inference <- "a penalized fit (penalty > 0) has no lm() inference; fit with penalty = 0 for them"
+  } else if (!is.null(inf)) {
     aliased <- stats::setNames(as.logical(inf$aliased), terms)
     row <- function(value) as.numeric(as.matrix(value)[j, ])
     table <- cbind(Estimate = row(inf$estimate), `Std. Error` = row(inf$std_error),
@@ -512,6 +617,7 @@ print.summary.gd_mlm <- function(x, digits = max(3L, getOption("digits") - 3L),
 # What summary.lm prints (its layout; the numbers are the core's).
 print_lm_part <- function(x, digits, signif.stars, ...) {
   cat("\n")
+  if (!is.null(x$penalty)) return(print_penalized_part(x, digits))
   if (!is.null(x$no_inference)) {
     cat("Coefficients (gradient descent):\n")
     print(x$coefficients, digits = digits)
@@ -557,6 +663,23 @@ print_lm_part <- function(x, digits, signif.stars, ...) {
                         "\n", sep = "")
 }
 
+# A penalized fit's summary: the penalty, the coefficients beside least squares' (what the penalty changed),
+# R-squared; no standard errors.
+print_penalized_part <- function(x, digits) {
+  cat(sprintf("Penalty: %s\n", x$penalty_label))
+  cat("\nCoefficients (penalized), beside least squares (lm(), penalty = 0):\n")
+  table <- data.frame(Estimate = x$gd_coefficients, `least squares` = x$lstsq_coefficients, check.names = FALSE,
+                      row.names = names(x$gd_coefficients))
+  print(format(table, digits = digits), quote = FALSE)
+  slopes <- x$gd_coefficients[names(x$gd_coefficients) != "(Intercept)"]
+  if (x$mixture > 0) cat(sprintf("Nonzero coefficients: %d of %d (the intercept not counted)\n", sum(slopes != 0),
+                                 length(slopes)))
+  cat(sprintf("R-squared: %s\n", formatC(x$r.squared, digits = digits)))
+  cat(sprintf("\nNo standard errors, t values or p values: %s.\n", x$no_inference))
+  if (nzchar(mess <- stats::naprint(x$na.action))) cat("  (", mess, ")\n", sep = "")
+  invisible()
+}
+
 not_converged_note <- function() {
   paste0("Note: gradient descent did not converge: the standard errors, t values, p values and R-squared are ",
          "computed at the gradient-descent coefficients, which are not the least-squares ones (see the ",
@@ -565,6 +688,7 @@ not_converged_note <- function() {
 
 # gradlm's lines: the coefficients beside the exact least-squares ones.
 print_gd_part <- function(x, digits) {
+  if (!is.null(x$penalty)) return(invisible())  # (print_penalized_part() has shown them)
   cat(sprintf("\nGradient descent beside the exact least-squares (lm) coefficients%s:\n",
               if (!is.null(x$response)) paste0(" of ", x$response) else ""))
   table <- data.frame(`gradient descent` = x$gd_coefficients, `least squares` = x$lstsq_coefficients,
@@ -575,9 +699,10 @@ print_gd_part <- function(x, digits) {
 
 # gradlm's lines on the fit as a whole: losses, the gap, the verdict.
 print_fit_part <- function(x, digits) {
-  cat(sprintf("\nFinal loss (MSE): %s; least-squares loss: %s; gap: %s\n",
-              format(x$loss, digits = digits), format(x$lstsq_loss, digits = digits),
-              format(x$gap, digits = 3L)))
+  cat(sprintf(if (!is.null(x$penalty)) {
+    "\nFinal loss (MSE): %s; the penalized optimum's: %s; gap in the penalized objective: %s\n"
+  } else "\nFinal loss (MSE): %s; least-squares loss: %s; gap: %s\n",
+  format(x$loss, digits = digits), format(x$lstsq_loss, digits = digits), format(x$gap, digits = 3L)))
   cat(sprintf("Converged: %s\nVerdict: %s\n", if (x$converged) "yes" else "no", x$verdict))
   if (isTRUE(x$rank < x$n_coef)) {
     cat(sprintf(paste0("The predictors are collinear (rank %d of %d): least squares is not unique; the ",
@@ -599,6 +724,7 @@ inference_missing_reason <- function(object) {
 
 # Stop with that reason when a method needs the core's inference.
 needs_inference <- function(object, what) {
+  if (is_penalized(object)) stop(penalized_no_inference(what), call. = FALSE)
   if (is.null(object$inference)) stop(sprintf("no %s: %s.", what, inference_missing_reason(object)), call. = FALSE)
   object$inference
 }

@@ -19,6 +19,11 @@
 #' `anova()` gives one table per response, in a list. `logLik()` refuses, as
 #' `lm()` does; [glance()][gd_lm-tidiers] has it per response.
 #'
+#' A penalized fit (`penalty > 0`, see [gd_lm()]) has none of these: its
+#' coefficients are shrunk on purpose, and `lm()`'s standard errors, tests and
+#' intervals do not hold for them. Each method stops with an error that says
+#' so (fit with `penalty = 0` for them); `nobs()` works.
+#'
 #' @param object,model A `gd_lm` fit.
 #' @param parm Coefficients (names or positions); all by default.
 #' @param level Confidence level.

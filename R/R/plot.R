@@ -10,7 +10,10 @@
 #' core's (see [gd_lm-inference]); rows of weight 0 are left out, as
 #' `plot.lm()` leaves them out. Several responses: panels 1 to 6 once per
 #' response (titled with its name); 7 and 8 once. A fit loaded from a file has
-#' no training rows: only panel 7 can be drawn.
+#' no training rows: only panel 7 can be drawn. A penalized fit (`penalty > 0`)
+#' has no `lm()` inference, so no standardized residuals, leverages or Cook's
+#' distances: panels 1, 7 and 8 are drawn (by default 1 and 7, with a message
+#' naming the panels left out), and asking for panels 2 to 6 is an error.
 #'
 #' @param x A `gd_lm` fit.
 #' @param which The panels to draw (numbers 1 to 8); by default 1, 2, 3, 5
@@ -27,14 +30,29 @@
 plot.gd_lm <- function(x, which = c(1L, 2L, 3L, 5L, 7L), id.n = 3L,
                        ask = length(which) > 1L && grDevices::dev.interactive(), ...) {
   if (!is.numeric(which) || any(!which %in% 1:8)) stop("which must be panel numbers from 1 to 8.", call. = FALSE)
+  if (is_penalized(x) && any(which %in% 2:6)) {
+    if (!missing(which)) {
+      stop(penalized_no_inference(sprintf(
+        "standardized residuals, leverages or Cook's distances for panel(s) %s (panels 1, 7 and 8 need none)",
+        paste(intersect(which, 2:6), collapse = ", "))), call. = FALSE)
+    }
+    message(sprintf("plot(): panel(s) %s left out: a penalized fit (penalty > 0) has no lm() inference, so no ",
+                    paste(intersect(which, 2:6), collapse = ", ")),
+            "standardized residuals or leverages. Panels 1, 7 and 8 are drawn.")
+    which <- setdiff(which, 2:6)
+  }
   if (ask) {
     oask <- grDevices::devAskNewPage(TRUE)
     on.exit(grDevices::devAskNewPage(oask))
   }
   if (any(which %in% 1:6)) {
     needs_training_data(x, "diagnostic panels (which = 1 to 6); which = 7 draws the loss curve")
-    d <- row_diagnostics(x)
     keep <- if (is.null(x$weights)) rep(TRUE, NROW(x$fitted.values)) else x$weights != 0
+    # Panel 1 needs only the (weighted) residuals: a penalized fit, which has no inference, draws it from them
+    # (diagnostic_panels() evaluates the other diagnostics only for the panels that use them).
+    d <- if (is_penalized(x)) {
+      list(wt.res = (as.matrix(x$residuals) * sqrt(x$weights %||% 1))[keep, , drop = FALSE])
+    } else row_diagnostics(x)
     fitted <- as.matrix(x$fitted.values)[keep, , drop = FALSE]
     several <- length(x$responses) > 1L
     for (j in seq_along(x$responses)) {

@@ -24,7 +24,10 @@
 #' (`hatvalues()`, `plot()`'s panels 1 to 6) say so. The inference (standard
 #' errors, `vcov()`, `confint()`, intervals) is not saved yet: on a loaded fit
 #' the methods that need it stop with an error that says so (refit on the
-#' data), and `summary()` shows the coefficients without standard errors. Formulas with `offset()`
+#' data), and `summary()` shows the coefficients without standard errors. A
+#' penalized fit's `penalty`, `mixture` and `standardize` are saved with it (as
+#' a `GDRegressor` file holds them: `alpha`, `l1_ratio`), so the loaded fit
+#' prints its penalty and predicts as the fitted one did. Formulas with `offset()`
 #' terms (and `offset =`, saved as an `offset()` term) and without an
 #' intercept save and predict as fitted.
 #'
@@ -51,7 +54,7 @@ save_model <- function(object, path) {
                  target_names = as.list(object$responses),
                  x_mean = object$standardization$center, x_scale = object$standardization$scale,
                  loss = object$history$loss, lstsq_weight = exact$weight, lstsq_bias = exact$bias,
-                 settings = object$history$settings, info = saved_info(object), r = saved_formula(object))
+                 settings = saved_settings(object), info = saved_info(object), r = saved_formula(object))
     # The inference (and the design's moments it is computed from), where the core's file format holds it.
     if (!is.null(object$inference) && core_accepts(bridge()$save_gd_lm, "inference")) args$inference <- object$inference
     call_core(do.call(bridge()$save_gd_lm, args))
@@ -71,11 +74,41 @@ core_accepts <- function(f, name) {
   name %in% reticulate::py_to_r(params)
 }
 
+# The training settings, with the penalty under the names a GDRegressor's file gives it (its alpha and
+# l1_ratio: Python's gradlm.load() makes a GDRegressor of them) and standardize, which says what the penalty
+# is on. Fits from before penalties have none (least squares).
+saved_settings <- function(object) {
+  settings <- object$history$settings
+  if (!is.null(object$standardize)) settings$standardize <- object$standardize
+  if (!is.null(object$penalty)) {
+    settings$alpha <- as_json_number(object$penalty)
+    settings$l1_ratio <- as_json_number(object$mixture %||% 0)
+  }
+  settings
+}
+
+# One number as a number, several as a list (JSON has no vectors).
+as_json_number <- function(x) if (length(x) == 1L) x else as.list(x)
+
+# The saved penalty (the core's alpha, l1_ratio) as R's penalty and mixture; 0 for files without one.
+loaded_penalty <- function(settings, damaged) {
+  number <- function(value) {
+    if (is.null(value)) return(0)
+    x <- suppressWarnings(as.numeric(unlist(value)))
+    if (!length(x) || !all(is.finite(x) & x >= 0)) damaged("its penalty (alpha, l1_ratio) is not numbers >= 0")
+    x
+  }
+  list(penalty = number(settings[["alpha"]]), mixture = number(settings[["l1_ratio"]]),
+       standardize = if (is.logical(settings[["standardize"]])) settings[["standardize"]])
+}
+
 saved_info <- function(object) {
+  known <- function(value) if (length(value) == 1L && !is.na(value)) value  # (no rank for a penalized fit)
   list(stop_reason = object$history$stop_reason, converged = isTRUE(object$report$converged),
        report = saved_report(object$report),
        n = nobs.gd_lm(object), loss = object$loss, lstsq_loss = object$lstsq_loss,
-       r_squared = as.list(unname(object$r.squared)), rank = object$rank, df_residual = object$df.residual,
+       r_squared = as.list(unname(object$r.squared)), rank = known(object$rank),
+       df_residual = known(object$df.residual),
        intercept = has_intercept(object),
        call = if (!is.null(object$call)) paste(deparse(object$call), collapse = " "))
 }
@@ -186,6 +219,7 @@ load_model <- function(path) {
   exact <- if (!is.null(a[["lstsq_weight"]])) list(a[["lstsq_weight"]], a[["lstsq_bias"]]) else list(weight * NA, a[["bias"]] * NA)
   r <- meta[["r"]]
   damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
+  penalty <- loaded_penalty(meta[["settings"]], damaged)
   terms <- if (!is.null(r)) saved_terms(r, damaged)
   intercept <- if (!is.null(terms)) attr(terms, "intercept") == 1L else !isFALSE(info[["intercept"]])
   out <- structure(list(
@@ -205,6 +239,9 @@ load_model <- function(path) {
     rank = info[["rank"]] %||% NA_integer_,
     df.residual = info[["df_residual"]] %||% NA_integer_,
     n_obs = info[["n"]] %||% NA_integer_,
+    penalty = penalty$penalty,
+    mixture = penalty$mixture,
+    standardize = penalty$standardize,
     loaded_from = path
   ), class = "gd_lm")
   if (!is.null(r)) {

@@ -28,6 +28,17 @@
 #' A fit loaded from a file without its inference has `NA` in the columns that
 #' need it.
 #'
+#' A penalized fit (`penalty > 0`) has no `lm()` inference, and its tidiers
+#' leave those columns out, as broom's `tidy.glmnet()` and `glance.glmnet()`
+#' do: `tidy()` gives `term`, `estimate`, `penalty` (as parsnip's `tidy()` of
+#' a glmnet fit; coefficients the lasso set to 0 are kept, with estimate 0),
+#' then `lm_estimate`, the least-squares (`penalty = 0`) coefficient
+#' (`conf.int = TRUE` is refused); `glance()` gives `r.squared`, `nobs`,
+#' `penalty`, `mixture`, then gradlm's columns (`lstsq_loss` and `gap` are then
+#' the penalized optimum's loss and the gap in the penalized objective);
+#' `augment()` gives `.fitted` and `.resid` (no `.hat`, `.sigma`, `.cooksd`,
+#' `.std.resid`; `se_fit` and `interval` are refused).
+#'
 #' @param x A `gd_lm` fit.
 #' @param conf.int Add confidence intervals (`conf.low`, `conf.high`).
 #' @param conf.level Their level.
@@ -59,6 +70,7 @@ generics::augment
 #' @rdname gd_lm-tidiers
 #' @export
 tidy.gd_lm <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
+  if (is_penalized(x)) return(tidy_penalized(x, conf.int))
   coef <- coef_matrix(x$coefficients, x$responses)
   exact <- coef_matrix(x$lstsq_coefficients, x$responses)
   inf <- x$inference
@@ -85,6 +97,21 @@ tidy.gd_lm <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
   out
 }
 
+# tidy() of a penalized fit, as parsnip's tidy() of a glmnet fit: term, estimate, penalty (zeros kept: a
+# lasso's zero is an answer); then the least-squares coefficient. No inference columns.
+tidy_penalized <- function(x, conf.int) {
+  if (isTRUE(conf.int)) stop(penalized_no_inference("confidence intervals (conf.int = TRUE)"), call. = FALSE)
+  coef <- coef_matrix(x$coefficients, x$responses)
+  exact <- coef_matrix(x$lstsq_coefficients, x$responses)
+  k <- length(x$responses)
+  penalty <- rep_len(x$penalty, k)
+  out <- data.frame(response = rep(x$responses, each = nrow(coef)), term = rep(rownames(coef), k),
+                    estimate = as.numeric(coef), penalty = rep(penalty, each = nrow(coef)),
+                    lm_estimate = as.numeric(exact), stringsAsFactors = FALSE)
+  if (k == 1L) out$response <- NULL
+  out
+}
+
 #' @rdname gd_lm-tidiers
 #' @export
 glance.gd_lm <- function(x, ...) {
@@ -95,16 +122,22 @@ glance.gd_lm <- function(x, ...) {
   number <- function(value) if (is.null(value)) NA_real_ else as.numeric(value)
   per <- function(value) if (is.null(inf) || is.null(value)) rep(NA_real_, k) else as.numeric(value)
   r2 <- if (!is.null(inf)) per(inf$r_squared) else as.numeric(x$r.squared)
-  out <- data.frame(response = x$responses, r.squared = r2, adj.r.squared = per(inf$adj_r_squared),
-                    sigma = per(inf$sigma), statistic = per(inf$f_statistic), p.value = per(inf$f_p_value),
-                    df = if (is.null(inf)) NA_real_ else as.numeric(inf$f_df[1L]),
-                    logLik = per(inf$log_lik), AIC = per(inf$aic), BIC = per(inf$bic), deviance = per(inf$rss),
-                    df.residual = as.integer(x$df.residual), nobs = as.integer(nobs.gd_lm(x)),
-                    loss = x$loss, lstsq_loss = x$lstsq_loss, gap = number(report$gap), epochs = length(h$loss),
+  out <- if (is_penalized(x)) {
+    # no lm() inference: its columns are left out, as broom's glance.glmnet has none
+    data.frame(response = x$responses, r.squared = r2, nobs = as.integer(nobs.gd_lm(x)),
+               penalty = rep_len(x$penalty, k), mixture = rep_len(x$mixture %||% 0, k), stringsAsFactors = FALSE)
+  } else {
+    data.frame(response = x$responses, r.squared = r2, adj.r.squared = per(inf$adj_r_squared),
+               sigma = per(inf$sigma), statistic = per(inf$f_statistic), p.value = per(inf$f_p_value),
+               df = if (is.null(inf)) NA_real_ else as.numeric(inf$f_df[1L]),
+               logLik = per(inf$log_lik), AIC = per(inf$aic), BIC = per(inf$bic), deviance = per(inf$rss),
+               df.residual = as.integer(x$df.residual), nobs = as.integer(nobs.gd_lm(x)), stringsAsFactors = FALSE)
+  }
+  out <- data.frame(out, loss = x$loss, lstsq_loss = x$lstsq_loss, gap = number(report$gap), epochs = length(h$loss),
                     stop_reason = h$stop_reason, converged = isTRUE(report$converged),
                     coef_error = number(report$coef_error), tol = number(report$tol), lr = number(report$lr),
                     momentum = number(report$momentum), condition_number = number(report$condition_number),
-                    stringsAsFactors = FALSE)
+                    stringsAsFactors = FALSE, check.names = FALSE)
   if (k == 1L) out$response <- NULL
   out
 }

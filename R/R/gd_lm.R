@@ -155,7 +155,12 @@
 #'   `update(fit, start = coef(fit), epochs = 100)` continues a fit. `NULL`
 #'   (the default) starts from `init`.
 #' @param ... Passed on: `shuffle`, `nesterov`, `weight_decay`, `progress`, `fast`, `on_divergence`
-#'   (see [fit.gradlm.model.LinearModel()]).
+#'   (see [fit.gradlm.model.LinearModel()]); `lr_schedule` (`"constant"`,
+#'   `"step"`, `"cosine"`, `"invscaling"`); `validation_fraction` (hold out
+#'   that share of the rows, seeded by `seed`, and stop early on their loss,
+#'   as brulee's `validation`: the inference is then the training part's);
+#'   `history` (`"loss"`, the default, or `"full"` to keep every epoch's
+#'   parameters).
 #' @return An object of class `gd_lm`: the coefficients (`coef()`), the exact
 #'   least-squares ones (`lstsq_coefficients`), fitted values and residuals,
 #'   `rank` and `df.residual` (as `lm()`'s), `weights` and `offset` when given,

@@ -538,7 +538,7 @@ class Regressor:
         if held < 2 or n - held < 2:
             raise ValueError(f"validation_fraction={fraction} of {n} rows leaves {n - held} for training and {held} "
                              "for validation; each needs at least 2: pass more rows, or another fraction.")
-        generator = None if self.seed is None else torch.Generator().manual_seed(self.seed)
+        generator = None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
         order = torch.randperm(n, generator=generator)
         rows = [part.sort().values.to(X.device) for part in (order[held:], order[:held])]
         return (X.index_select(0, rows[0]), y.index_select(0, rows[0]),

@@ -215,7 +215,8 @@ class Loop:
         if self.stop_reason == "diverged":
             self._report_divergence(history)
         elif (self.plan.warn_unconverged and history.report is not None and not history.report.converged
-              and self.stop_reason in ("epochs", "patience")):
+              and (self.stop_reason == "epochs" or (self.stop_reason == "patience" and not self.val_loss))):
+            # (early stopping on a validation loss is the stop asked for, short of least squares on purpose)
             warnings.warn(f"{history.report.verdict()}. {history.report.advice()}", convergence_warning(),
                           stacklevel=3)
         return history

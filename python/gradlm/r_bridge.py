@@ -157,7 +157,10 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     est = Regressor(fit_intercept=fit_intercept, **params)
     if start is not None:
         _start_from(est, start, drop_column, X64.shape[1], y64.shape[1])
-    est.fit(X64, y64, sample_weight=w, validation=validation, statistics=stats, rss=rss)
+    if params.get("validation_fraction") is not None:  # (trains on a part: its own moments, its own RSS)
+        est.fit(X64, y64, sample_weight=w, validation=validation)
+    else:
+        est.fit(X64, y64, sample_weight=w, validation=validation, statistics=stats, rss=rss)
     exact, inference = est.lstsq_, est.inference_
     coef, intercept = np.atleast_2d(est.coef_), np.atleast_1d(est.intercept_)
     if "fitted" not in rows:  # (a penalized fit has no inference, whose exact RSS made them)
@@ -169,7 +172,7 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     if inference is not None:
         summary = inference.to_dict()
         if assign is not None:
-            summary["anova"] = sequential_anova(stats, assign, inference)
+            summary["anova"] = sequential_anova(est._seen, assign, inference)  # (the moments it was fitted on)
     return {
         "coef": coef,
         "intercept": intercept,

@@ -308,8 +308,8 @@ class FitReport:
             return ""
         exact = "take the exact solution from lstsq()"
         if self.batch_size is not None:
-            return ("Mini-batch SGD at a constant step settles within a noise band around the optimum, "
-                    "not on it: train full batch (batch_size=None, the default; an epoch then costs O(d^2) "
+            return ("Mini-batch SGD settles within a noise band around the optimum, not on it (a decaying "
+                    "lr_schedule narrows it): train full batch (batch_size=None, the default; an epoch then costs O(d^2) "
                     f"on the data's moments){'' if self.penalized else ', or ' + exact}.")
         kappa = self.condition_number
         hints = []

@@ -31,3 +31,13 @@ test_that("a wrong start is a clear error", {
   expect_error(gd_lm(mpg ~ wt + hp, data = mtcars, start = c(1, NA, 2)), "not all finite")
   expect_error(gd_lm(mpg ~ wt, data = mtcars, start = "a"), "start must be numeric coefficients")
 })
+
+test_that("validation_fraction holds out rows and stops early on them (brulee's validation)", {
+  f <- gd_lm(mpg ~ wt + hp + disp, data = mtcars, validation_fraction = 0.25, seed = 1, batch_size = 4,
+             epochs = 200)
+  expect_equal(f$report$stop_reason, "patience")
+  expect_equal(length(f$history$val_loss), f$report$epochs_run)
+  expect_equal(length(residuals(f)), nrow(mtcars))  # fitted values and residuals for every row
+  expect_equal(f$df.residual, 24 - 4)  # the inference is the training part's
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, validation_fraction = 1.5), "validation_fraction")
+})

@@ -19,7 +19,7 @@ from .estimator import GDRegressor
 from .exceptions import DivergenceError
 from .io import read_csv
 from .lstsq import lstsq
-from .plan import SCHEDULES
+from .schedules import SCHEDULES
 from .serialization import save
 from .streaming import CHUNK_ROWS, Stream, statistics_of, stream
 

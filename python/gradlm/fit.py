@@ -8,7 +8,6 @@ History with its report.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable, Iterable, Optional, Union
 
 import torch
@@ -19,6 +18,7 @@ from .interrupts import Deferred, warm_torch_optim
 from .loop import HISTORIES, Loop
 from .loss import mse
 from .plan import FAST_MIN_ROWS, make_plan  # noqa: F401 (FAST_MIN_ROWS: documented here)
+from .schedules import scheduler_step
 from .steps import epoch_function, manual_step
 from .validation import check_choice, check_X_y
 
@@ -39,50 +39,6 @@ def _optimizer(model: Any, optimizer: Any, plan: Any) -> Any:
         return torch.optim.SGD(model.parameters(), lr=plan.lr, momentum=plan.momentum, nesterov=s["nesterov"],
                                weight_decay=s["weight_decay"])
     return torch.optim.Adam(model.parameters(), lr=plan.lr, weight_decay=s["weight_decay"])
-
-
-# scikit-learn's invscaling: lr / t ** power_t, its power_t's default
-INVSCALING_POWER = 0.25
-
-
-def _schedule(opt: Any, lr_schedule: Any, epochs: int) -> Optional[Callable[[float], None]]:
-    """The step of ``lr_schedule``'s torch scheduler on ``opt``, called after each epoch with the monitored loss
-    (only ReduceLROnPlateau reads it); None for ``"constant"``."""
-    schedulers = torch.optim.lr_scheduler
-    if lr_schedule == "constant":
-        return None
-    scheduler: Any  # (ReduceLROnPlateau's step takes the loss; the others' none)
-    if lr_schedule == "step":
-        scheduler = schedulers.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.1)
-    elif lr_schedule == "cosine":
-        scheduler = schedulers.CosineAnnealingLR(opt, T_max=epochs)
-    elif lr_schedule == "invscaling":  # epoch t (from 1) steps at lr / t ** 0.25
-        scheduler = schedulers.LambdaLR(opt, lambda epoch: (epoch + 1) ** -INVSCALING_POWER)
-    else:
-        scheduler = lr_schedule(opt)
-        if not isinstance(scheduler, (schedulers.LRScheduler, schedulers.ReduceLROnPlateau)):
-            raise TypeError("lr_schedule(optimizer) must return a torch.optim.lr_scheduler.LRScheduler; got "
-                            f"{type(scheduler).__name__}.")
-        if scheduler.optimizer is not opt:
-            raise ValueError("lr_schedule(optimizer) returned a scheduler of another optimizer; build it on the "
-                             "optimizer it is given.")
-    plateau = isinstance(scheduler, schedulers.ReduceLROnPlateau)
-    started = False
-
-    def step(monitored: float) -> None:
-        nonlocal started
-        if plateau:
-            scheduler.step(monitored)
-        elif started:
-            scheduler.step()
-        else:
-            started = True
-            with warnings.catch_warnings():
-                # the closed-form engines update without opt.step(), which torch takes for steps in the wrong order
-                warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step\\(\\)` before", UserWarning)
-                scheduler.step()
-
-    return step
 
 
 def fit(
@@ -296,7 +252,7 @@ def fit(
     else:
         warm_torch_optim(held)  # an interrupt meanwhile reaches the loop below, as any other
         opt = _optimizer(model, optimizer, plan)
-        schedule_step = _schedule(opt, lr_schedule, plan.epochs)  # (first: it wraps opt.step)
+        schedule_step = scheduler_step(opt, lr_schedule, plan.epochs)  # (first: it wraps opt.step)
         step, zero_grad = opt.step, opt.zero_grad
         current_lr = lambda: opt.param_groups[0]["lr"]  # noqa: E731 (as the optimizer holds it)
         if plan.lr is None:

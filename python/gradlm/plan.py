@@ -34,6 +34,7 @@ from .lstsq import lstsq
 from .model import LinearModel
 from .penalty import PatternCache, Penalty, exact_solution
 from .report import CoefficientDistance, SolvedDistance, coefficient_units, default_tol
+from .schedules import check_schedule
 from .stability import Curvature
 from .streaming import Stream
 from .validation import check_choice, check_float, check_int, check_X_y
@@ -41,8 +42,6 @@ from .validation import check_choice, check_float, check_int, check_X_y
 OPTIMIZERS = ("sgd", "adam")
 UPDATES = ("optimizer", "manual")
 DIVERGENCE_RULES = ("raise", "warn", "ignore")
-# lr_schedule by name (see gradlm.fit); a callable builds any other torch scheduler.
-SCHEDULES = ("constant", "step", "cosine", "invscaling")
 # Below this many rows, fit() with a given lr runs autograd: it reproduces
 # torch's own float32 loop (and the tutorials' printed digits) bit for bit.
 FAST_MIN_ROWS = 10_000
@@ -198,21 +197,6 @@ class Plan:
         if self.tol is not None:
             return self.tol
         return None if self.curvature is None else default_tol(dtype, self.condition_number)
-
-
-def check_schedule(lr_schedule: Any) -> str:
-    """``lr_schedule``'s name as recorded in the settings: one of :data:`SCHEDULES`, or ``"callable"``."""
-    if isinstance(lr_schedule, str) and lr_schedule in SCHEDULES:
-        return lr_schedule
-    if isinstance(lr_schedule, torch.optim.lr_scheduler.LRScheduler):
-        raise TypeError("lr_schedule must be a name or a function of the optimizer, not a scheduler already built "
-                        "(it holds another optimizer): pass lambda optimizer: torch.optim.lr_scheduler.StepLR("
-                        "optimizer, 10), say.")
-    if callable(lr_schedule):
-        return "callable"
-    valid = ", ".join(repr(name) for name in SCHEDULES)
-    raise ValueError(f"lr_schedule must be one of {valid}, or a function taking the optimizer and returning a "
-                     f"torch.optim.lr_scheduler.LRScheduler; got {lr_schedule!r}.")
 
 
 def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: Any, shuffle: bool,

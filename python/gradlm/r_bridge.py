@@ -172,7 +172,9 @@ def fit_lm(X: Any, y: Any, validation: Optional[tuple] = None, drop_column: Opti
     if inference is not None:
         summary = inference.to_dict()
         if assign is not None:
-            summary["anova"] = sequential_anova(est._seen, assign, inference)  # (the moments it was fitted on)
+            fitted_on = est._seen  # (the moments it was fitted on: a part of them with validation_fraction)
+            assert fitted_on is not None
+            summary["anova"] = sequential_anova(fitted_on, assign, inference)
     return {
         "coef": coef,
         "intercept": intercept,

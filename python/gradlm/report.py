@@ -309,8 +309,8 @@ class FitReport:
         exact = "take the exact solution from lstsq()"
         if self.batch_size is not None:
             return ("Mini-batch SGD settles within a noise band around the optimum, not on it (a decaying "
-                    "lr_schedule narrows it): train full batch (batch_size=None, the default; an epoch then costs O(d^2) "
-                    f"on the data's moments){'' if self.penalized else ', or ' + exact}.")
+                    "lr_schedule narrows it): train full batch (batch_size=None, the default; an epoch then costs "
+                    f"O(d^2) on the data's moments){'' if self.penalized else ', or ' + exact}.")
         kappa = self.condition_number
         hints = []
         if math.isfinite(kappa) and kappa > 1e4:

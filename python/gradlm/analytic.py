@@ -75,6 +75,7 @@ class SufficientStatistics:
     """
 
     origin: Optional[tuple] = None
+    _centered_std: Optional[torch.Tensor] = None  # (kept by about_origin)
     _curvature: Optional[Curvature] = None  # (gradlm.stability.Curvature.of caches it here)
     # what besides the tensors makes the statistics (merged, copied and sent between processes)
     SCALARS = ("n", "k", "rows", "sum_log_weight", "weighted", "centered")
@@ -232,6 +233,7 @@ class SufficientStatistics:
         out.yy = self.yy + self.n * self.my * self.my
         out.mx, out.my = torch.zeros_like(self.mx), torch.zeros_like(self.my)
         out.centered = False
+        out._centered_std = self.std
         return out
 
     def _copy(self) -> "SufficientStatistics":
@@ -239,6 +241,7 @@ class SufficientStatistics:
         for key in ("mx", "my", "G", "C", "yy") + self.SCALARS:
             setattr(out, key, getattr(self, key))
         out.origin = self.origin
+        out._centered_std = self._centered_std
         return out
 
     def standardized(self, center: torch.Tensor, scale: torch.Tensor, y_center: Optional[torch.Tensor] = None,
@@ -282,8 +285,15 @@ class SufficientStatistics:
 
     @property
     def std(self) -> torch.Tensor:
-        """Population standard deviation of each column of ``X``."""
+        """Population standard deviation of each column of ``X`` (for moments about the origin: their root mean
+        square)."""
         return (self.G.diagonal() / self.n).sqrt()
+
+    @property
+    def centered_std(self) -> torch.Tensor:
+        """Population standard deviation of each column of ``X`` about its mean, also for moments about the
+        origin (glmnet scales its penalty by it, with or without intercept)."""
+        return self.std if self._centered_std is None else self._centered_std
 
     def sse(self, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """The sum of squared residuals of each output at ``(weight, bias)`` (float64, shape (k,)).

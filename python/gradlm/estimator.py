@@ -312,6 +312,8 @@ class Regressor:
         """``fit``, or (``partial``) ``partial_fit``'s one epoch of mini-batches from the current coefficients."""
         # checked before anything uses it (torch's own messages would follow otherwise)
         check_int(self.seed, "seed", minimum=0, maximum=2**63 - 1, allow_none=True)
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}.")
         check_device(self.device)
         source = X if isinstance(X, Stream) else None
         if source is not None:
@@ -375,7 +377,11 @@ class Regressor:
         trained_penalty = None
         if penalty is not None:
             if self.standardize:
-                penalty = Penalty(penalty.l1, penalty.l2, scale=scale.to(torch.float64))
+                # (about the columns' means, as glmnet, also without intercept, where training scales by the
+                # root mean square)
+                assert stats is not None
+                sd = stats.centered_std.cpu()
+                penalty = Penalty(penalty.l1, penalty.l2, scale=torch.where(sd > 0, sd, torch.ones_like(sd)))
             trained_penalty = penalty.rescaled(scale, y_scale, penalty.scale)
         trained_stats = None
         data: tuple
@@ -388,6 +394,10 @@ class Regressor:
         else:
             data = self._convert(X, y, dtype, center, scale, y_center, y_scale)
         if validation is not None:
+            if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+                raise TypeError("validation must be a pair (X_val, y_val); to hold out a share of the rows, use "
+                                f"validation_fraction={validation!r} instead." if isinstance(validation, numbers.Real)
+                                else "validation must be a pair (X_val, y_val).")
             X_val, y_val = validation
             X_val = check_X(X_val, n_features=n_features, dtype=torch.float64, device=self.device)
             y_val = check_y(y_val, n_rows=X_val.shape[0], n_outputs=n_targets, dtype=torch.float64,

@@ -129,7 +129,11 @@ def fit(
     patience : int, optional
         Early stopping: stop when the monitored loss (the validation loss if
         given, else the training loss) has not improved for ``patience``
-        epochs; the model goes back to the best epoch's parameters.
+        epochs; the model goes back to the best epoch's parameters. With
+        ``lr="auto"`` and ``momentum="auto"``, full batch then takes plain
+        gradient steps (momentum 0): their loss falls every epoch, where heavy
+        ball's rises for a while first, which a short patience would take for
+        the end.
     callbacks : callables
         Each called with an :class:`EpochInfo` after every epoch; returning True stops.
     progress : bool, optional

@@ -56,6 +56,8 @@ KKT_RTOL = 1e-9
 
 def _vector(value: Any, name: str, k: int, *, upper: Optional[float] = None) -> torch.Tensor:
     """``value`` (a number, or one per output) as a float64 tensor (k,), checked >= 0 (and <= ``upper``)."""
+    if value is None or isinstance(value, str):
+        raise TypeError(f"{name} must be a number (or one per output); got {value!r}.")
     if isinstance(value, (numbers.Real, bool)):
         out = torch.full((k,), check_float(value, name, nonnegative=True), dtype=torch.float64)
     else:

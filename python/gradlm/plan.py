@@ -252,6 +252,10 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
         if update == "manual":
             raise ValueError("update='manual' is the tutorials' plain step, without a penalty; leave update unset "
                              "for alpha > 0.")
+        if weight_decay:
+            raise ValueError("weight_decay (torch's, on every parameter, the bias too) and alpha (the elastic net, "
+                             "the bias unpenalised) are two penalties; give the ridge part as alpha with "
+                             "l1_ratio=0, and leave weight_decay 0.")
         if penalty.has_l1 and (instance or optimizer != "sgd"):
             raise ValueError("an L1 penalty (l1_ratio > 0) takes proximal gradient steps: leave optimizer='sgd' "
                              "(the default).")
@@ -365,10 +369,14 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
             lr, momentum = 0.01 * float(units[0].max() if units[0].numel() else 1.0), 0.0
         elif not full_batch:
             lr, momentum = curvature.mini_batch_lr(batch_size), (0.0 if momentum == AUTO else momentum)
-        elif momentum == AUTO and name == "sgd":
+        elif momentum == AUTO and name == "sgd" and patience is None:
+            # (with patience, plain steps: early stopping needs a loss that falls epoch after epoch, and heavy
+            # ball's rises for a while before it falls)
             lr, momentum = curvature.heavy_ball()
         elif momentum in (AUTO, 0.0):
             lr, momentum = 2.0 / (curvature.largest + curvature.smallest), 0.0
+        elif nesterov:  # (Nesterov's step: heavy ball's larger one is beyond Nesterov's stable region)
+            lr = 1.0 / curvature.largest
         else:
             lr = (1.0 + math.sqrt(momentum)) ** 2 / curvature.largest
     elif momentum == AUTO:

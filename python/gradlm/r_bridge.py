@@ -203,9 +203,9 @@ def _start_from(est: Regressor, start: Any, drop_column: Optional[int], d: int, 
     at = None if not est.fit_intercept else (0 if drop_column is None else int(drop_column))
     columns = d + (at is not None)
     if values.size != columns * k or not np.isfinite(values).all():
+        finite = "" if np.isfinite(values).all() else ", not all finite (an NA of lm() is an aliased column: give 0)"
         raise ValueError(f"start must hold {columns * k} finite coefficient(s), one per column of the model matrix"
-                         f"{' and response' if k > 1 else ''} (as coef() gives them); got {values.size}"
-                         f"{'' if np.isfinite(values).all() else ', not all finite'}.")
+                         f"{' and response' if k > 1 else ''} (as coef() gives them); got {values.size}{finite}.")
     # (R's p x k matrix of an mlm's coef() arrives as (p, k); a vector holds the responses one after another)
     values = values.T if values.shape == (columns, k) else values.reshape(k, columns)
     if at is None:

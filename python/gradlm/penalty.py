@@ -217,21 +217,18 @@ def exact_solution(statistics: SufficientStatistics, penalty: Penalty, weight: A
 
 class PatternCache:
     """:func:`exact_solution` for iterates, computed once per sign pattern (the candidate depends on nothing
-    else); the last certified solution is kept."""
+    else), as float64 NumPy arrays: the same object for the same pattern."""
 
     def __init__(self, statistics: SufficientStatistics, penalty: Penalty) -> None:
         self.statistics, self.penalty = statistics, penalty
         self._seen: dict = {}
-        self.certified: Optional[tuple] = None
 
     def __call__(self, weight: Any) -> Optional[tuple]:
         key = torch.as_tensor(weight).detach().sign().to(torch.int8).cpu().numpy().tobytes()
         if key not in self._seen:
-            self._seen[key] = exact_solution(self.statistics, self.penalty, weight)
-        solution = self._seen[key]
-        if solution is not None:
-            self.certified = solution
-        return solution
+            solution = exact_solution(self.statistics, self.penalty, weight)
+            self._seen[key] = None if solution is None else tuple(t.numpy() for t in solution)
+        return self._seen[key]
 
 
 def objective(statistics: SufficientStatistics, penalty: Optional[Penalty], weight: Any, bias: Any) -> torch.Tensor:

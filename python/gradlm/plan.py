@@ -173,8 +173,7 @@ class Plan:
             if self.statistics is None:
                 return None
             self._solutions = PatternCache(self.statistics, self.penalty)
-        solution = self._solutions(weight)
-        return None if solution is None else tuple(t.numpy() for t in solution)
+        return self._solutions(weight)
 
     def distance(self, device: Any = None) -> Any:
         """The certified distance to the optimum (see :class:`gradlm.report.CoefficientDistance`)."""

@@ -147,3 +147,19 @@ def test_warm_start_must_be_a_bool():
     X, y = load_diabetes(return_X_y=True)
     with pytest.raises(TypeError, match="warm_start must be True or False"):
         gradlm.GDRegressor(warm_start="yes").fit(X, y)
+
+
+def test_partial_fit_invscaling_decays_across_calls():
+    """Each partial_fit call was a fresh epoch at the schedule's first rate: invscaling changed nothing."""
+    data = gradlm.datasets.make_regression(6000, 5, noise=0.5, seed=3)
+    X, y = data.X.numpy().astype(np.float64), data.y.numpy()[:, 0].astype(np.float64)
+    constant = gradlm.GDRegressor(seed=0, lr=0.1)
+    decaying = gradlm.GDRegressor(seed=0, lr=0.1, lr_schedule="invscaling")
+    for call, start in enumerate(range(0, 6000, 1000)):
+        for est in (constant, decaying):
+            est.partial_fit(X[start : start + 1000], y[start : start + 1000])
+        if call == 0:  # call 1 runs at lr / 1 ** 0.25: the same step
+            np.testing.assert_array_equal(decaying.coef_, constant.coef_)
+    assert np.abs(decaying.coef_ - constant.coef_).max() > 1e-6
+    with pytest.raises(ValueError, match="partial_fit has no last one"):
+        gradlm.GDRegressor(lr_schedule="cosine").partial_fit(X[:100], y[:100])

@@ -21,6 +21,7 @@ from .model import LinearModel
 from .penalty import Penalty, exact_solution
 from .plan import uses_moments
 from .report import FitReport, default_tol, r_squared
+from .schedules import INVSCALING_POWER
 from .stability import Curvature
 from .streaming import Stream
 from .validation import as_dtype, check_device, check_int, check_X, check_X_y_view, check_y, column_names
@@ -122,7 +123,11 @@ class Regressor:
         and 100,000 epochs).
     warm_start : bool, default False
         A new ``fit`` starts from the coefficients of the last one (when the
-        features and targets match), as scikit-learn's ``warm_start``.
+        features and targets match), as scikit-learn's ``warm_start``. The
+        optimizer's momentum starts afresh: with ``epochs`` far below what the
+        fit needs, a heavy-ball run can end a call further from the optimum
+        than it began (a ConvergenceWarning says so); leave ``epochs="auto"``,
+        or set ``momentum=0``, for fits that continue a few epochs at a time.
     lr_schedule : {"constant", "step", "cosine", "invscaling"} or callable, default "constant"
         The learning rate's schedule, stepped once an epoch (see
         :func:`gradlm.fit`; ``"invscaling"`` is scikit-learn's ``lr / t ** 0.25``
@@ -130,7 +135,10 @@ class Regressor:
         scales the ``lr`` given or chosen; a decaying one slows the
         certified convergence of full-batch training, whose automatic budget
         is the constant step's: it serves mini-batches, whose noise it damps.
-        Each ``partial_fit`` call is one epoch, at the schedule's first rate.
+        ``partial_fit`` has no last epoch: there ``"invscaling"`` decays across
+        the calls (call ``t`` at ``lr / t ** 0.25``, as scikit-learn's
+        ``SGDRegressor.partial_fit`` decays across its updates), ``"step"``
+        and ``"cosine"`` are refused, and a callable restarts each call.
     validation_fraction : float in (0, 1), optional
         Hold out this share of the rows (at least 2 each side; a random split
         seeded by ``seed``), train on the rest, record the loss on the held-out
@@ -454,7 +462,7 @@ class Regressor:
             statistics=trained_stats if (source is None and not on_moments) else None,
             alpha=0.0 if trained_penalty is None else trained_penalty,
             history=self.history,
-            lr_schedule=self.lr_schedule,
+            lr_schedule=self._partial_schedule() if partial else self.lr_schedule,
         )
         center, scale, y_center, y_scale = (t.cpu().numpy() for t in (center, scale, y_center, y_scale))
 
@@ -513,6 +521,16 @@ class Regressor:
                 rows=(lambda: (X, y, weights)) if in_memory else None)
         self.converged_ = bool(self.report_ is not None and self.report_.converged)
         return self
+
+    def _partial_schedule(self) -> Any:
+        """``lr_schedule`` for this ``partial_fit`` call, the ``t``-th: invscaling's rate at ``t``."""
+        if self.lr_schedule == "invscaling":
+            t = getattr(self, "_partial_calls", 0) + 1
+            return lambda optimizer: torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: t ** -INVSCALING_POWER)
+        if self.lr_schedule in ("step", "cosine"):
+            raise ValueError(f"lr_schedule={self.lr_schedule!r} decays over a number of epochs, and partial_fit has no "
+                             "last one: use lr_schedule='invscaling', which decays across the calls, or fit().")
+        return self.lr_schedule
 
     def _warm_start(self, n_features: int, n_targets: int, partial: bool = False) -> Optional[tuple]:
         """``(coef (k, d), intercept (k,))`` of the last fit when ``warm_start`` (or for ``partial_fit``) and

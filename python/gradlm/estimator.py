@@ -19,7 +19,7 @@ from .inference import Inference
 from .lstsq import optimality_gap, solve
 from .model import LinearModel
 from .penalty import Penalty, exact_solution
-from .plan import uses_moments
+from .plan import bias_at_optimum, uses_moments
 from .report import FitReport, default_tol, r_squared
 from .schedules import INVSCALING_POWER
 from .stability import Curvature
@@ -429,8 +429,16 @@ class Regressor:
                                                   / y_scale.numpy()))
         tol = self.tol
         if trained_stats is not None:
+            decoupled = False
+            if trained_penalty is not None and on_moments and trained_stats.centered \
+                    and bool((trained_stats.mx == 0).all()):
+                # Standardized: the bias's optimum is the (standardized) mean of y whatever the weights. Started
+                # there, it never moves, and the steps are sized to the weights alone (see Curvature).
+                with torch.no_grad():
+                    model.bias.copy_(trained_stats.my)
+                decoupled = bias_at_optimum(model, trained_stats)
             curvature = (Curvature.of(trained_stats) if trained_penalty is None
-                         else Curvature(trained_stats, penalty=trained_penalty))
+                         else Curvature(trained_stats, penalty=trained_penalty, bias_decoupled=decoupled))
             if tol == "auto":  # the estimator always certifies (fit() does only where lr or epochs is automatic)
                 tol = default_tol(dtype, curvature.condition_number)
             if curvature.null_space is not None:

@@ -108,6 +108,7 @@ class Plan:
     sample_weight: Optional[torch.Tensor] = None
     penalty: Optional[Penalty] = None
     _solutions: Optional[PatternCache] = None
+    bias_decoupled: bool = False  # (see Curvature: centred X, full batch, the bias at its optimum)
 
     @property
     def statistics(self) -> Optional[SufficientStatistics]:
@@ -141,7 +142,8 @@ class Plan:
     def curvature(self) -> Optional[Curvature]:
         if self._curvature is None and self.statistics is not None:
             self._curvature = (Curvature.of(self.statistics) if self.penalty is None
-                               else Curvature(self.statistics, penalty=self.penalty))
+                               else Curvature(self.statistics, penalty=self.penalty,
+                                              bias_decoupled=self.bias_decoupled))
         return self._curvature
 
     @property
@@ -196,6 +198,14 @@ class Plan:
         if self.tol is not None:
             return self.tol
         return None if self.curvature is None else default_tol(dtype, self.condition_number)
+
+
+def bias_at_optimum(model: Any, stats: Optional[SufficientStatistics]) -> bool:
+    """Whether the bias is decoupled from the weights and at its optimum: centred X of mean 0 (standardized
+    data) and the bias at the responses' mean. Its gradient is then 0 at every full-batch step."""
+    if stats is None or not stats.centered or not bool((stats.mx == 0).all()):
+        return False
+    return bool(torch.equal(model.bias.detach().to(stats.my), stats.my))
 
 
 def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: Any, shuffle: bool,
@@ -340,7 +350,8 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
 
     plan = Plan(engine=engine, lr=None, momentum=0.0, epochs=0, tol=None, warn_unconverged=False,
                 on_divergence=on_divergence, stable=None, n=n, X=X, y=y, source=source, rank=rank, world=world,
-                _stats=stats, _merge=merge, sample_weight=weights, penalty=penalty)
+                _stats=stats, _merge=merge, sample_weight=weights, penalty=penalty,
+                bias_decoupled=bias_at_optimum(model, stats) if batch_size is None else False)
     name = "manual" if update == "manual" else (type(optimizer).__name__ if instance else optimizer)
     full_batch = batch_size is None
     # An L1 penalty, full batch on the moments: accelerated proximal gradient (FISTA with adaptive restart),

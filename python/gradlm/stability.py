@@ -73,10 +73,38 @@ class Curvature:
     True
     """
 
-    def __init__(self, statistics: SufficientStatistics, n_outputs: Optional[int] = None, penalty: Any = None
-                 ) -> None:
+    n_outputs: int
+    rank: int
+    largest: float
+    smallest: float
+    trace: float
+    null_space: Optional[torch.Tensor]
+
+    def __init__(self, statistics: SufficientStatistics, n_outputs: Optional[int] = None, penalty: Any = None,
+                 bias_decoupled: bool = False) -> None:
         k = statistics.k if n_outputs is None else n_outputs
         M = second_moments(statistics)
+        if bias_decoupled and penalty is not None:
+            # Centred X (mean 0) and the bias at its optimum: the bias's gradient is 0 at every step, and only the
+            # weights' block moves. Left in, its eigenvalue (1) would be the smallest under a ridge penalty
+            # above 1, and slow every step to the bias's scale (alpha 1e6: 10,000 epochs, not 10).
+            d = M.shape[0] - 1
+            inner = Curvature(statistics, n_outputs, penalty)  # (the same, then restricted below)
+            block = M[:d, :d]
+            s2 = torch.ones(d, dtype=torch.float64) if penalty.scale is None else penalty.scale.cpu() ** 2
+            low = block + float(penalty.l2.min()) * torch.diag(s2)
+            high = block + float(penalty.l2.max()) * torch.diag(s2)
+            eig, vectors = torch.linalg.eigh(low)
+            self.n_outputs = inner.n_outputs
+            self.rank = inner.rank
+            weights_rank = self.rank - 1
+            top = float(torch.linalg.eigvalsh(high)[-1]) if d else 1.0
+            self.largest = 2.0 / self.n_outputs * top
+            self.smallest = 2.0 / self.n_outputs * max(float(eig[d - weights_rank]) if d else 1.0,
+                                                       top * torch.finfo(torch.float64).eps)
+            self.trace = inner.trace
+            self.null_space = inner.null_space
+            return
         if penalty is not None and bool((penalty.l2 > 0).any()):
             # The ridge part adds l2 s^2 to the weights' block (never to the bias's): the largest eigenvalue
             # with the largest l2 over the outputs, the smallest with the smallest.

@@ -10,7 +10,8 @@ before the data existed, divided by the float32 size of the data (X and y).
 The streaming cases come from streaming.py; the default fits against the
 exact answer (R's datasets, scikit-learn's, from R and from Python) from
 defaults.py and defaults.R; the first call's latency in a fresh process from
-first_call.py.
+first_call.py; the time to a ridge, lasso and elastic-net solution against
+scikit-learn and glmnet from penalties.py and r_penalties.R.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import gradlm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import defaults  # noqa: E402  (benchmarks/defaults.py)
 import first_call  # noqa: E402  (benchmarks/first_call.py)
+import penalties  # noqa: E402  (benchmarks/penalties.py)
 import streaming  # noqa: E402  (benchmarks/streaming.py)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,6 +215,10 @@ def main():
     results["r"] = r_benchmark(n, out_dir)
     results["defaults"] = defaults.run(X, y, args.quick, median_time, normal_equations)
     results["first_call"] = first_call.run()
+    try:
+        results["penalties"] = penalties.run(args.quick)
+    except Exception as e:  # noqa: BLE001 - a failing section is a line of the report, not a crashed suite
+        results["penalties"] = {"skipped": f"{type(e).__name__}: {e}"}
     table = markdown(results)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     (out_dir / "results.md").write_text(table)
@@ -262,6 +268,8 @@ def markdown(res):
         lines += defaults.markdown(res["defaults"])
     if res.get("first_call"):
         lines += first_call.markdown(res["first_call"])
+    if res.get("penalties"):
+        lines += penalties.markdown(res["penalties"])
     return "\n".join(lines) + "\n"
 
 

@@ -362,6 +362,13 @@ gd_lm_call <- function(call) {
 # `x` and `y` have been through as_numeric_data() (once: the NA screen reads all of x).
 gd_lm_bridge <- function(x, y, predictors, responses, ..., drop_column = NULL, weights = NULL, offset = NULL,
                          intercept = TRUE, assign = NULL, standardize = TRUE, penalty = 0, mixture = 0) {
+  settings <- list(...)
+  for (name in names(settings)) {
+    # (reticulate passes a logical NA to Python as True: the core would then speak of True)
+    if (length(settings[[name]]) == 1L && is.logical(settings[[name]]) && is.na(settings[[name]])) {
+      stop(sprintf("%s is NA; give it a value (or leave it out for its default).", name), call. = FALSE)
+    }
+  }
   data <- list(x = x, y = y)
   if (!is.null(offset)) data$offset <- offset <- as_numeric_data(offset, "offset")
   # (as arrays: reticulate would pass one number as a scalar, not a vector of one; penalty and mixture are

@@ -41,3 +41,8 @@ test_that("validation_fraction holds out rows and stops early on them (brulee's 
   expect_equal(f$df.residual, 24 - 4)  # the inference is the training part's
   expect_error(gd_lm(mpg ~ wt, data = mtcars, validation_fraction = 1.5), "validation_fraction")
 })
+
+test_that("an NA setting is named, not passed on as True (reticulate's conversion of a logical NA)", {
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, validation_fraction = NA), "validation_fraction is NA")
+  expect_error(gd_lm(mpg ~ wt, data = mtcars, lr_schedule = NA), "lr_schedule is NA")
+})

@@ -46,15 +46,23 @@ def write_npy(folder: Path, n: int, d: int, k: int) -> tuple:
     return x_path, y_path
 
 
-def peak_child(n: int, folder: str) -> None:
-    """In a fresh process: MB of peak memory above the start, for one streamed moments pass over n rows."""
+def peak_child(n: int, folder: str, what: str = "moments") -> None:
+    """In a fresh process: MB of peak memory above the start, for one streamed moments pass over n rows, or
+    (``what="minibatch"``) one streamed mini-batch epoch (batch 1024, a given lr: no moments pass)."""
     x_path, y_path = Path(folder) / f"X{n}.npy", Path(folder) / f"y{n}.npy"
     data = stream(x_path, target=str(y_path), chunk_rows=CHUNK_ROWS)
     SufficientStatistics(torch.zeros(10, 2), torch.zeros(10, 1))  # warm-up: imports, first allocations
+    d, k = data.n_features, data.n_outputs
+    gradlm.fit(gradlm.LinearModel(d, k), torch.zeros(2048, d), torch.zeros(2048, k), epochs=1, lr=0.01,
+               batch_size=1024)
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
     start = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    data.statistics()
+    if what == "minibatch":
+        gradlm.fit(gradlm.LinearModel(d, k), data, epochs=1, lr=0.01, batch_size=1024, seed=0, tol=None,
+                   history="loss")
+    else:
+        data.statistics()
     with open("/proc/self/status") as fh:
         peak = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:"))
     # page cache of the memory-mapped file counts in RSS while mapped: measured as it is
@@ -65,7 +73,7 @@ def run(X: torch.Tensor, y: torch.Tensor, batch_size: int, quick: bool, median) 
     """The cases, timed with ``median(fn, repeats)`` (run.py's ``median_time``)."""
     n, d = X.shape
     k = y.shape[1]
-    out: dict = {"times": {}, "peak_mb": {}}
+    out: dict = {"times": {}, "peak_mb": {}, "peak_mb_minibatch": {}}
     t = out["times"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -92,10 +100,11 @@ def run(X: torch.Tensor, y: torch.Tensor, batch_size: int, quick: bool, median) 
         sizes = [n // 100, n // 10, n] if quick else [n // 10, n, n * 10]
         for size in sizes:
             write_npy(folder, size, d, k)
-            result = subprocess.run([sys.executable, __file__, "--peak", str(size), str(folder)],
-                                    capture_output=True, text=True, timeout=1800)
-            out["peak_mb"][size] = json.loads(result.stdout)["peak_mb"] if result.returncode == 0 else None
-            print(f"streamed moments, n={size:,}: peak {out['peak_mb'][size]} MB", file=sys.stderr)
+            for what, key in (("moments", "peak_mb"), ("minibatch", "peak_mb_minibatch")):
+                result = subprocess.run([sys.executable, __file__, "--peak", str(size), str(folder), what],
+                                        capture_output=True, text=True, timeout=1800)
+                out[key][size] = json.loads(result.stdout)["peak_mb"] if result.returncode == 0 else None
+                print(f"streamed {what}, n={size:,}: peak {out[key][size]} MB", file=sys.stderr)
     return out
 
 
@@ -110,11 +119,14 @@ def markdown(res: dict) -> list:
              f"{t['cli_full_batch_1_process']:.2f} |",
              f"| `gradlm fit` 100 full-batch epochs, 2 processes (s, with start-up) | "
              f"{t['cli_full_batch_2_process']:.2f} |"]
-    lines += ["", "| rows streamed | peak memory of a moments pass (MB) |", "| ---: | ---: |"]
-    lines += [f"| {int(size):,} | {'n/a' if mb is None else f'{mb:.1f}'} |" for size, mb in res["peak_mb"].items()]
+    lines += ["", "| rows streamed | peak memory of a moments pass (MB) | of a mini-batch epoch (MB) |",
+              "| ---: | ---: | ---: |"]
+    shown = lambda mb: "n/a" if mb is None else f"{mb:.1f}"  # noqa: E731
+    lines += [f"| {int(size):,} | {shown(mb)} | {shown(res.get('peak_mb_minibatch', {}).get(size))} |"
+              for size, mb in res["peak_mb"].items()]
     return lines
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--peak":
-        peak_child(int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--peak":
+        peak_child(int(sys.argv[2]), sys.argv[3], *sys.argv[4:])

@@ -109,7 +109,7 @@ def epoch_function(plan: Any, model: Any, step: Callable, zero_grad: Callable, *
 
     def local_batches():
         if source is not None:
-            yield from source.batches(batch_size, generator, bool(shuffle), **like)
+            yield from source.batches(batch_size, generator, bool(shuffle), copy=False, **like)  # (used at once)
             return
         for rows in order.blocks():
             if isinstance(rows, slice):

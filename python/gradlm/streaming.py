@@ -174,39 +174,57 @@ class Stream:
 
     def batches(self, batch_size: int, generator: Optional[torch.Generator], shuffle: bool = True,
                 shuffle_chunks: int = SHUFFLE_CHUNKS, dtype: torch.dtype = torch.float32,
-                device: Any = None) -> Iterator[tuple]:
+                device: Any = None, copy: bool = True) -> Iterator[tuple]:
         """One epoch of ``(X, y)`` mini-batches, shuffled within and across chunks (see the module's docstring).
 
         Every batch has ``batch_size`` rows but the epoch's last; there are
-        :meth:`batch_count` of them (distributed training relies on it).
+        :meth:`batch_count` of them (distributed training relies on it). The
+        pools live in buffers allocated once per epoch; ``copy=False`` (what
+        training uses) yields views of them, each valid until the next batch
+        is asked for. (A fresh pair of tensors per pool let the C allocator
+        keep each freed pool, its ``mmap`` threshold rising after the first:
+        an epoch's memory grew with the rows, 27 MB at 2e5 rows and 104 MB at
+        6e6; it is now the buffers', whatever the rows.)
         """
         order = (torch.randperm(len(self.units), generator=generator).tolist() if shuffle
                  else list(range(len(self.units))))
-        carry: list = []
+        capacity = shuffle_chunks * self.chunk_rows + batch_size
+        buffers: list = []  # [X, y, X shuffled, y shuffled], allocated at the first chunk
+        filled = 0  # rows in the buffers: those carried from the last pool, then this pool's
 
-        def emit(pool: list, last: bool) -> Iterator[tuple]:
-            pool = carry + pool
-            carry.clear()
-            if not pool:
+        def emit(last: bool) -> Iterator[tuple]:
+            nonlocal filled
+            if not filled:
                 return
-            X = torch.cat([c[0] for c in pool])
-            y = torch.cat([c[1] for c in pool])
+            X, y = buffers[0][:filled], buffers[1][:filled]
             if shuffle:
-                perm = torch.randperm(X.shape[0], generator=generator).to(X.device)
-                X, y = X[perm], y[perm]
-            full = X.shape[0] if last else (X.shape[0] // batch_size) * batch_size
+                perm = torch.randperm(filled, generator=generator).to(X.device)
+                X = torch.index_select(X, 0, perm, out=buffers[2][:filled])
+                y = torch.index_select(y, 0, perm, out=buffers[3][:filled])
+            full = filled if last else (filled // batch_size) * batch_size
             for b in range(0, full, batch_size):
-                yield X[b:b + batch_size], y[b:b + batch_size]
-            if full < X.shape[0]:
-                carry.append((X[full:], y[full:]))
+                Xb, yb = X[b:b + batch_size], y[b:b + batch_size]
+                yield (Xb.clone(), yb.clone()) if copy else (Xb, yb)
+            rest = filled - full  # fewer than batch_size rows, carried to the front for the next pool
+            if rest:
+                buffers[0][:rest] = X[full:filled].clone()
+                buffers[1][:rest] = y[full:filled].clone()
+            filled = rest
 
-        pool: list = []
-        for chunk in self.chunks(order, dtype=dtype, device=device):
-            pool.append(chunk)
-            if len(pool) == shuffle_chunks:
-                yield from emit(pool, last=False)
-                pool = []
-        yield from emit(pool, last=True)
+        pooled = 0
+        for X, y in self.chunks(order, dtype=dtype, device=device):
+            if not buffers:
+                buffers = [X.new_empty((capacity, X.shape[1])), y.new_empty((capacity, y.shape[1]))]
+                buffers += [torch.empty_like(buffers[0]), torch.empty_like(buffers[1])] if shuffle else []
+            m = X.shape[0]
+            buffers[0][filled:filled + m] = X
+            buffers[1][filled:filled + m] = y
+            filled += m
+            pooled += 1
+            if pooled == shuffle_chunks:
+                yield from emit(last=False)
+                pooled = 0
+        yield from emit(last=True)
 
     def batch_count(self, batch_size: int) -> int:
         """Number of mini-batches in one epoch."""

@@ -197,8 +197,8 @@ class Stream:
             if not filled:
                 return
             X, y = buffers[0][:filled], buffers[1][:filled]
-            if shuffle:
-                perm = torch.randperm(filled, generator=generator).to(X.device)
+            if shuffle:  # (the same draw as torch.randperm(filled), in a buffer of its own)
+                perm = torch.randperm(filled, generator=generator, out=buffers[4][:filled]).to(X.device)
                 X = torch.index_select(X, 0, perm, out=buffers[2][:filled])
                 y = torch.index_select(y, 0, perm, out=buffers[3][:filled])
             full = filled if last else (filled // batch_size) * batch_size
@@ -215,7 +215,9 @@ class Stream:
         for X, y in self.chunks(order, dtype=dtype, device=device):
             if not buffers:
                 buffers = [X.new_empty((capacity, X.shape[1])), y.new_empty((capacity, y.shape[1]))]
-                buffers += [torch.empty_like(buffers[0]), torch.empty_like(buffers[1])] if shuffle else []
+                if shuffle:
+                    buffers += [torch.empty_like(buffers[0]), torch.empty_like(buffers[1]),
+                                torch.empty(capacity, dtype=torch.int64)]
             m = X.shape[0]
             buffers[0][filled:filled + m] = X
             buffers[1][filled:filled + m] = y

@@ -19,7 +19,7 @@ divided into *units* (a Parquet row group, or ``chunk_rows`` rows of a
   ``shuffle_chunks`` to mix more widely, at that many chunks of memory.
 
 Peak memory is set by ``chunk_rows`` (and ``shuffle_chunks``), not by the
-number of rows. (A Parquet row group is decoded in pieces of ``chunk_rows``
+number of rows: mini-batch pools live in buffers allocated once an epoch. (A Parquet row group is decoded in pieces of ``chunk_rows``
 rows, but its compressed bytes are read whole: write row groups of a sensible
 size, as pyarrow's default 1M rows is.)
 

@@ -11,7 +11,8 @@ The streaming cases come from streaming.py; the default fits against the
 exact answer (R's datasets, scikit-learn's, from R and from Python) from
 defaults.py and defaults.R; the first call's latency in a fresh process from
 first_call.py; the time to a ridge, lasso and elastic-net solution against
-scikit-learn and glmnet from penalties.py and r_penalties.R.
+scikit-learn and glmnet from penalties.py and r_penalties.R; the mini-batch
+orders' cost and effect from shuffles.py.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import defaults  # noqa: E402  (benchmarks/defaults.py)
 import first_call  # noqa: E402  (benchmarks/first_call.py)
 import penalties  # noqa: E402  (benchmarks/penalties.py)
+import shuffles  # noqa: E402  (benchmarks/shuffles.py)
 import streaming  # noqa: E402  (benchmarks/streaming.py)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,6 +213,8 @@ def main():
             "full_batch_100": median_time(lambda: gradlm_full_batch_100(Xs, ys), 3),
         }
         print(f"scaling n={size}: {results['scaling'][size]}", file=sys.stderr)
+    results["shuffles"] = shuffles.run(X, y, BATCH, median_time)
+    print(f"shuffles: {results['shuffles']}", file=sys.stderr)
     results["streaming"] = streaming.run(X, y, BATCH, args.quick, median_time)
     results["r"] = r_benchmark(n, out_dir)
     results["defaults"] = defaults.run(X, y, args.quick, median_time, normal_equations)
@@ -262,6 +266,8 @@ def markdown(res):
     lines += ["", "| n | mini-batch epoch (s) | 100 full-batch epochs (s) |", "| ---: | ---: | ---: |"]
     lines += [f"| {size:,} | {v['minibatch_epoch']:.4f} | {v['full_batch_100']:.4f} |"
               for size, v in res["scaling"].items()]
+    if res.get("shuffles"):
+        lines += shuffles.markdown(res["shuffles"])
     if res.get("streaming"):
         lines += streaming.markdown(res["streaming"])
     if res.get("defaults"):

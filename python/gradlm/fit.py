@@ -101,9 +101,12 @@ def fit(
         None is full batch: each epoch is one step on all rows. Otherwise
         mini-batches, the last one smaller when ``n`` is not a multiple; a
         ``batch_size`` above ``n`` gives one batch of all rows.
-    shuffle : bool
+    shuffle : bool or "batches"
         Reshuffle the rows every epoch (mini-batch only), in the order
         ``DataLoader(..., shuffle=True)`` draws (see :mod:`gradlm.batches`).
+        ``"batches"``: contiguous batches, cut once, visited in a random order
+        each epoch: no rows gathered (about an unshuffled epoch's cost), but
+        each batch holds the same neighbouring rows every epoch.
     optimizer : {"sgd", "adam"} or torch.optim.Optimizer
     momentum : float or "auto"
         SGD (heavy-ball) momentum. ``"auto"``: chosen with ``lr="auto"`` from

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional, cast
 
+import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
@@ -217,6 +218,9 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     if not isinstance(model, torch.nn.Module) or not hasattr(model, "weight") or not hasattr(model, "bias"):
         raise TypeError(f"model must be a gradlm.LinearModel; got {type(model).__name__}.")
     update = check_choice(update, "update", UPDATES)
+    if not (isinstance(shuffle, (bool, np.bool_)) or shuffle == "batches"):
+        raise ValueError(f"shuffle must be True (DataLoader's order), False, or 'batches' (contiguous batches in a "
+                         f"random order: cheaper); got {shuffle!r}.")
     on_divergence = check_choice(on_divergence, "on_divergence", DIVERGENCE_RULES)
     lr = _auto_or_float(lr, "lr", positive=True, allow_none=True)
     momentum = _auto_or_float(momentum, "momentum", nonnegative=True)
@@ -418,7 +422,8 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
             epochs = MINI_BATCH_AUTO_EPOCHS if not full_batch else 10 * MIN_AUTO_EPOCHS
     plan.epochs = epochs
     plan.settings = plan.settings | {
-        "lr": lr, "lr_auto": lr_auto, "batch_size": batch_size, "shuffle": bool(shuffle), "optimizer": name,
+        "lr": lr, "lr_auto": lr_auto, "batch_size": batch_size,
+        "shuffle": shuffle if shuffle == "batches" else bool(shuffle), "optimizer": name,
         "momentum": momentum, "nesterov": bool(nesterov), "weight_decay": weight_decay, "seed": seed, "n": n,
         "epochs": epochs, "tol": tol, "patience": patience, "gradients": engine, "lr_schedule": schedule,
     }

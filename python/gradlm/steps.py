@@ -51,7 +51,7 @@ def epoch_function(plan: Any, model: Any, step: Callable, zero_grad: Callable, *
     stats = plan.statistics if engine == "sufficient statistics" else None
     order = None
     if batch_size is not None and source is None:
-        order = BatchOrder(n, batch_size, bool(shuffle), seed, device=X.device)
+        order = BatchOrder(n, batch_size, shuffle, seed, device=X.device)
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     opt = plan.settings
     fused_sgd = (engine == "analytic" and opt["optimizer"] == "sgd" and penalty is None
@@ -109,7 +109,7 @@ def epoch_function(plan: Any, model: Any, step: Callable, zero_grad: Callable, *
 
     def local_batches():
         if source is not None:
-            yield from source.batches(batch_size, generator, bool(shuffle), copy=False, **like)  # (used at once)
+            yield from source.batches(batch_size, generator, shuffle, copy=False, **like)  # (used at once)
             return
         for rows in order.blocks():
             if isinstance(rows, slice):

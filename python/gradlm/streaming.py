@@ -19,9 +19,11 @@ divided into *units* (a Parquet row group, or ``chunk_rows`` rows of a
   ``shuffle_chunks`` to mix more widely, at that many chunks of memory.
 
 Peak memory is set by ``chunk_rows`` (and ``shuffle_chunks``), not by the
-number of rows: mini-batch pools live in buffers allocated once an epoch. (A Parquet row group is decoded in pieces of ``chunk_rows``
-rows, but its compressed bytes are read whole: write row groups of a sensible
-size, as pyarrow's default 1M rows is.)
+number of rows: mini-batch pools live in buffers allocated once an epoch.
+(A Parquet row group is decoded in pieces of ``chunk_rows`` rows, but its
+compressed bytes are read whole: write row groups of a sensible size, as
+pyarrow's default 1M rows is.) ``shuffle="batches"`` visits the units in a
+random order and keeps each pool's rows as they lie (no permutation).
 
 For distributed training (:mod:`gradlm.distributed`), :meth:`Stream.shard`
 gives each process every ``world``-th unit.
@@ -172,7 +174,7 @@ class Stream:
         memory at a time. With ``allow_empty`` (a process's shard), None when no row has weight."""
         return SufficientStatistics.from_chunks(self.chunks(with_weights=True), allow_empty=allow_empty)
 
-    def batches(self, batch_size: int, generator: Optional[torch.Generator], shuffle: bool = True,
+    def batches(self, batch_size: int, generator: Optional[torch.Generator], shuffle: Union[bool, str] = True,
                 shuffle_chunks: int = SHUFFLE_CHUNKS, dtype: torch.dtype = torch.float32,
                 device: Any = None, copy: bool = True) -> Iterator[tuple]:
         """One epoch of ``(X, y)`` mini-batches, shuffled within and across chunks (see the module's docstring).
@@ -188,6 +190,7 @@ class Stream:
         """
         order = (torch.randperm(len(self.units), generator=generator).tolist() if shuffle
                  else list(range(len(self.units))))
+        shuffle = shuffle is True or shuffle == 1  # ("batches": the units' order only, the rows as they lie)
         capacity = shuffle_chunks * self.chunk_rows + batch_size
         buffers: list = []  # [X, y, X shuffled, y shuffled], allocated at the first chunk
         filled = 0  # rows in the buffers: those carried from the last pool, then this pool's

@@ -53,3 +53,10 @@ def test_bad_shuffle_is_a_clear_error():
     X, y = gradlm.datasets.line()
     with pytest.raises(ValueError, match="shuffle must be True .* False, or 'batches'"):
         gradlm.fit(gradlm.LinearModel(1, 1), X, y, epochs=1, lr=0.01, batch_size=10, shuffle="rows")
+
+
+def test_numpy_gd_refuses_the_batches_order():
+    """numpy_gd draws NumPy's permutation: 'batches' would have been taken as True without a word."""
+    X, y = gradlm.datasets.numpy_points()
+    with pytest.raises(ValueError, match="numpy_gd's shuffle is True or False"):
+        gradlm.numpy_gd(X.reshape(-1, 1), y, epochs=1, lr=0.01, batch_size=5, shuffle="batches")

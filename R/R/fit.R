@@ -21,7 +21,10 @@ generics::fit
 #'   do. Leave it unset when `optimizer` is a torch optimizer object.
 #' @param batch_size `NULL` for full batch, else the mini-batch size.
 #' @param shuffle Reshuffle the rows every epoch (mini-batch), in the order
-#'   torch's `DataLoader(shuffle = TRUE)` draws.
+#'   torch's `DataLoader(shuffle = TRUE)` draws; `"batches"`: contiguous
+#'   batches, cut once, in a random order each epoch (no rows gathered: about
+#'   0.6 times the time, as good on rows in a random order; on sorted data,
+#'   shuffle them once first); `FALSE`: in order.
 #' @param optimizer `"sgd"`, `"adam"`, or a torch optimizer object built on
 #'   `object$parameters()`.
 #' @param momentum SGD (heavy-ball) momentum, or `"auto"` (the default):

@@ -101,6 +101,9 @@ def numpy_gd(
     n_out = y.shape[1]
 
     rng = np.random.RandomState(seed) if seed is not None else np.random
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ValueError(f"numpy_gd's shuffle is True or False (NumPy's permutation, as the tutorial draws it); got "
+                         f"{shuffle!r}. shuffle='batches' is gradlm.fit's.")
     if (weight is None) != (bias is None):
         raise ValueError("pass both weight and bias, or neither (then init draws them).")
     if weight is None:

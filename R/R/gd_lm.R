@@ -220,7 +220,7 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
     raw <- eval(mf$weights, data, environment(formula))
     check_weights(raw, "")
   }
-  mf <- eval(mf, parent.frame())
+  mf <- model_frame(mf, data, parent.frame())
   if (nrow(mf) == 0L) stop("no rows are left after removing those with NA (na.action).", call. = FALSE)
   mt <- attr(mf, "terms")
   y <- stats::model.response(mf)
@@ -302,6 +302,23 @@ gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size =
   out$predictor_matrix <- x  # for model.matrix() and the row diagnostics (not a copy)
   out$call <- gd_lm_call(match.call())
   out
+}
+
+# eval(call), `call` a stats::model.frame() call on `data`, in `env`, without na.omit's copy of every column when no
+# row has an NA: the frame is built with na.action = na.pass first and returned when no column holds an NA
+# (then na.omit, na.exclude and na.fail return the frame as it is, after that copy: na.omit.data.frame
+# subsets it with every row kept); with an NA, or another na.action, the call as written.
+model_frame <- function(call, data, env) {
+  action <- if (!is.null(call$na.action)) eval(call$na.action, env) else getOption("na.action")
+  stock <- c("na.omit", "na.exclude", "na.fail", "na.pass")
+  is_stock <- is.null(action) || is.character(action) && length(action) == 1L && action %in% stock ||
+    is.function(action) && any(vapply(mget(stock, envir = asNamespace("stats")), identical, logical(1), action))
+  if (!is_stock || !is.null(attr(data, "na.action"))) return(eval(call, env))  # (model.frame() would use that)
+  first <- call
+  first$na.action <- quote(stats::na.pass)
+  frame <- eval(first, env)
+  clean <- all(vapply(frame, function(column) is.atomic(column) && !anyNA(column), logical(1)))
+  if (clean) frame else eval(call, env)
 }
 
 # Weights as lm() takes them: numeric, finite, >= 0. `subset`: NULL when all rows are used (an NA is then
@@ -444,7 +461,9 @@ new_gd_lm <- function(res, predictors, responses, y, intercept = TRUE) {
   }
   fitted <- per_row("fitted")
   residuals <- per_row("residuals")
-  res <- reticulate::py_to_r(res)
+  rest <- res$copy()  # (a shallow copy: an interrupted fit's result may be finished again)
+  for (key in c("fitted", "residuals")) reticulate::py_del_item(rest, key)  # (else converted a second time)
+  res <- reticulate::py_to_r(rest)
   relay_warnings(res$warnings)
   structure(list(
     coefficients = lm_layout(res$coef, res$intercept, predictors, responses, intercept),

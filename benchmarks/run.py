@@ -2,7 +2,9 @@
 
     python benchmarks/run.py [--quick] [--out build/bench]
 
-Prints a Markdown table and writes it, with the raw numbers as JSON, to
+Prints a Markdown table, headed by the time to the answer (time_to_answer.py
+and r_time_to_answer.R: every tool's default fit to 1e-6 of least squares, and
+the machine's CPU model), and writes it, with the raw numbers as JSON, to
 ``--out``. Times are medians of repeated runs (the machines are shared and
 noisy: compare ratios, not single times). Peak memory is measured in a fresh
 subprocess per case: the peak resident memory above what the process held
@@ -38,6 +40,7 @@ import first_call  # noqa: E402  (benchmarks/first_call.py)
 import penalties  # noqa: E402  (benchmarks/penalties.py)
 import shuffles  # noqa: E402  (benchmarks/shuffles.py)
 import streaming  # noqa: E402  (benchmarks/streaming.py)
+import time_to_answer  # noqa: E402  (benchmarks/time_to_answer.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 D, K, BATCH = 20, 2, 1024
@@ -220,6 +223,10 @@ def main():
     results["defaults"] = defaults.run(X, y, args.quick, median_time, normal_equations)
     results["first_call"] = first_call.run()
     try:
+        results["time_to_answer"] = time_to_answer.run(X, y, args.quick)
+    except Exception as e:  # noqa: BLE001 - a failing section is a line of the report, not a crashed suite
+        results["time_to_answer"] = {"skipped": f"{type(e).__name__}: {e}"}
+    try:
         results["penalties"] = penalties.run(args.quick)
     except Exception as e:  # noqa: BLE001 - a failing section is a line of the report, not a crashed suite
         results["penalties"] = {"skipped": f"{type(e).__name__}: {e}"}
@@ -249,7 +256,10 @@ def markdown(res):
         gap = "below 1e-12" if r["relative_gap"] < 1e-12 else f"{r['relative_gap']:.0e}"
         rows.append((f"lm() / gd_lm with its defaults, certified (relative gap {gap})",
                      r["lm"] / r["gd_lm_to_optimum"], "> 1"))
-    lines = [
+    lines = []
+    if res.get("time_to_answer"):  # the headline, first
+        lines += time_to_answer.markdown(res["time_to_answer"]) + [""]
+    lines += [
         f"n = {res['n']:,} rows, d = {res['d']} features, {res['k']} outputs, float32, batch {res['batch_size']}; "
         f"{res['threads']} threads; {res['machine']}",
         "",

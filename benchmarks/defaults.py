@@ -34,6 +34,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import rscript  # noqa: E402  (benchmarks/rscript.py)
 import torch
 
 import gradlm
@@ -83,11 +84,8 @@ def run_r(folder: Path, reps: int) -> tuple:
     """Rscript defaults.R: R's fits (rows) and its exports into ``folder``; (rows, None) or ([], why not)."""
     if shutil.which("Rscript") is None:
         return [], "Rscript not found"
-    env = dict(os.environ, GRADLM_PYTHON=os.environ.get("GRADLM_PYTHON", sys.executable))
-    env.setdefault("RETICULATE_PYTHON", env["GRADLM_PYTHON"])
-    env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
     result = subprocess.run(["Rscript", str(ROOT / "benchmarks" / "defaults.R"), str(folder), str(reps)],
-                            capture_output=True, text=True, env=env, timeout=1200)
+                            capture_output=True, text=True, env=rscript.r_env(), timeout=1200)
     if result.returncode != 0:
         print(result.stderr[-3000:], file=sys.stderr)
         return [], f"defaults.R failed (exit {result.returncode})"

@@ -48,13 +48,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import rscript  # noqa: E402  (benchmarks/rscript.py)
 import torch
 
 import gradlm
 from gradlm.analytic import SufficientStatistics
 from gradlm.penalty import Penalty, exact_solution
 
-ROOT = Path(__file__).resolve().parents[1]
 N, D, NONZERO, RHO = 100_000, 100, 20, 0.7
 TARGET = 1e-6
 AGREEMENT = 1e-9
@@ -162,12 +162,9 @@ def run_r(folder: Path, X, y, optima: list, reps: int) -> tuple:
     """glmnet's rows (and gd_lm's) from Rscript r_penalties.R: (rows, notes), or ([], [why not])."""
     if shutil.which("Rscript") is None:
         return [], ["glmnet skipped: Rscript not found"]
-    env = dict(os.environ, GRADLM_PYTHON=os.environ.get("GRADLM_PYTHON", sys.executable))
-    env.setdefault("RETICULATE_PYTHON", env["GRADLM_PYTHON"])
-    env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
     try:
         probe = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('glmnet', quietly = TRUE))"],
-                               capture_output=True, text=True, env=env, timeout=120)
+                               capture_output=True, text=True, env=rscript.r_env(), timeout=120)
     except subprocess.TimeoutExpired:
         return [], ["glmnet skipped: Rscript did not start within 120 s"]
     if probe.returncode != 0:
@@ -179,24 +176,16 @@ def run_r(folder: Path, X, y, optima: list, reps: int) -> tuple:
         out = csv.writer(fh)
         out.writerow(["case", "alpha", "l1_ratio"])
         out.writerows([name, repr(alpha), repr(l1_ratio)] for name, alpha, l1_ratio in CASES)
-    try:
-        result = subprocess.run(["Rscript", str(ROOT / "benchmarks" / "r_penalties.R"), str(folder), str(N), str(D),
-                                 str(reps), " ".join(repr(t) for t in GLMNET_THRESHS)],
-                                capture_output=True, text=True, env=env, timeout=600)
-    except subprocess.TimeoutExpired:
-        return [], ["glmnet skipped: r_penalties.R took over 600 s"]
-    if result.returncode != 0:
-        print(result.stderr[-3000:], file=sys.stderr)
-        return [], [f"glmnet skipped: r_penalties.R failed (exit {result.returncode}; its stderr above)"]
+    _, why_not = rscript.rscript("r_penalties.R", folder, N, D, reps, " ".join(repr(t) for t in GLMNET_THRESHS))
+    if why_not:
+        return [], [f"glmnet skipped: {why_not}"]
     rows = []
-    with open(folder / "r_results.csv", newline="") as fh:
-        for raw in csv.DictReader(fh):
-            i = [c[0] for c in CASES].index(raw["case"])
-            coef = np.fromfile(folder / raw["coef_file"], dtype="<f8")
-            rows.append({"case": raw["case"], "tool": raw["tool"], "setting": raw["setting"],
-                         "time_s": float(raw["time_s"]), "accuracy": accuracy(coef, optima[i]["exact"])})
-    notes = folder / "r_notes.txt"
-    return rows, [f"gd_lm skipped: {line}" for line in notes.read_text().splitlines()] if notes.exists() else []
+    for raw in rscript.results(folder):
+        i = [c[0] for c in CASES].index(raw["case"])
+        coef = np.fromfile(folder / raw["coef_file"], dtype="<f8")
+        rows.append({"case": raw["case"], "tool": raw["tool"], "setting": raw["setting"],
+                     "time_s": float(raw["time_s"]), "accuracy": accuracy(coef, optima[i]["exact"])})
+    return rows, [f"gd_lm skipped: {line}" for line in rscript.notes(folder)]
 
 
 def python_rows(X, y, name, alpha, l1_ratio, exact, reps) -> list:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import defaults  # noqa: E402  (benchmarks/defaults.py)
 import first_call  # noqa: E402  (benchmarks/first_call.py)
 import penalties  # noqa: E402  (benchmarks/penalties.py)
+import rscript  # noqa: E402  (benchmarks/rscript.py)
 import shuffles  # noqa: E402  (benchmarks/shuffles.py)
 import streaming  # noqa: E402  (benchmarks/streaming.py)
 import time_to_answer  # noqa: E402  (benchmarks/time_to_answer.py)
@@ -170,10 +171,8 @@ def r_benchmark(n, out_dir):
     if shutil.which("Rscript") is None:
         return None
     path = out_dir / "r.json"
-    env = dict(os.environ, GRADLM_PYTHON=os.environ.get("GRADLM_PYTHON", sys.executable))
-    env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
     result = subprocess.run(["Rscript", str(ROOT / "benchmarks" / "r_bench.R"), str(n), str(path)],
-                            capture_output=True, text=True, env=env, timeout=1800)
+                            capture_output=True, text=True, env=rscript.r_env(), timeout=1800)
     if result.returncode != 0:
         print(result.stderr[-2000:], file=sys.stderr)
         return None

@@ -22,10 +22,7 @@ warm-up; R's among themselves; medians. A missing R or package is a "skipped:" l
 
 from __future__ import annotations
 
-import csv
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,11 +30,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import rscript  # noqa: E402  (benchmarks/rscript.py)
 import torch
 
 import gradlm
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET = 1e-6
 BASE = "gradlm GDRegressor().fit(X, y)"
 
@@ -121,33 +118,19 @@ def python_rows(X, y, exact, reps: int) -> list:
 
 def r_rows(X, y, exact, reps: int) -> tuple:
     """R's rows from Rscript r_time_to_answer.R: (rows, notes)."""
-    if shutil.which("Rscript") is None:
-        return [], ["R rows skipped: Rscript not found"]
     n, d = X.shape
     k = y.shape[1]
-    env = dict(os.environ, GRADLM_PYTHON=os.environ.get("GRADLM_PYTHON", sys.executable))
-    env.setdefault("RETICULATE_PYTHON", env["GRADLM_PYTHON"])
-    env.setdefault("R_LIBS_USER", str(ROOT / ".rlib"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         # column by column (R's layout), float64: the float32 values, exactly
         np.concatenate([X.numpy().T.ravel(), y.numpy().T.ravel()]).astype("<f8").tofile(folder / "data.bin")
-        try:
-            result = subprocess.run(["Rscript", str(ROOT / "benchmarks" / "r_time_to_answer.R"), str(folder), str(n),
-                                     str(d), str(k), str(reps)], capture_output=True, text=True, env=env, timeout=600)
-        except subprocess.TimeoutExpired:
-            return [], ["R rows skipped: r_time_to_answer.R took over 600 s"]
-        if result.returncode != 0:
-            print(result.stderr[-3000:], file=sys.stderr)
-            return [], [f"R rows skipped: r_time_to_answer.R failed (exit {result.returncode}; its stderr above)"]
-        rows = []
-        with open(folder / "r_results.csv", newline="") as fh:
-            for raw in csv.DictReader(fh):
-                b = np.fromfile(folder / raw["coef_file"], dtype="<f8").reshape(k, d + 1).T
-                rows.append({"tool": raw["tool"], "language": "R", "time_s": float(raw["time_s"]),
-                             "accuracy": accuracy(b, exact)})
-        notes = folder / "r_notes.txt"
-        return rows, notes.read_text().splitlines() if notes.exists() else []
+        _, why_not = rscript.rscript("r_time_to_answer.R", folder, n, d, k, reps)
+        if why_not:
+            return [], [f"R rows skipped: {why_not}"]
+        rows = [{"tool": raw["tool"], "language": "R", "time_s": float(raw["time_s"]),
+                 "accuracy": accuracy(np.fromfile(folder / raw["coef_file"], dtype="<f8").reshape(k, d + 1).T, exact)}
+                for raw in rscript.results(folder)]
+        return rows, rscript.notes(folder)
 
 
 def run(X: torch.Tensor, y: torch.Tensor, quick: bool) -> dict:

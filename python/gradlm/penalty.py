@@ -40,7 +40,7 @@ Training is then certified against it, as for least squares.
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
@@ -92,6 +92,12 @@ class Penalty:
     l1: torch.Tensor  # (k,) float64
     l2: torch.Tensor  # (k,) float64
     scale: Optional[torch.Tensor] = None  # (d,) float64: the per-feature factor s (None: 1)
+    # (the factors in each dtype and device asked for: a step of mini-batch training asks for them every batch)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._cache["has_l1"] = bool((self.l1 > 0).any())
+        self._cache["has_l2"] = bool((self.l2 > 0).any())
 
     @classmethod
     def of(cls, alpha: Any, l1_ratio: Any, k: int) -> Optional["Penalty"]:
@@ -105,7 +111,7 @@ class Penalty:
 
     @property
     def has_l1(self) -> bool:
-        return bool((self.l1 > 0).any())
+        return self._cache["has_l1"]
 
     @property
     def k(self) -> int:
@@ -121,11 +127,15 @@ class Penalty:
         return Penalty(l1=self.l1 / y_scale, l2=self.l2.clone(), scale=None if bool((s == 1).all()) else s)
 
     def _factors(self, like: torch.Tensor) -> tuple:
-        """``(l1 (k, 1), l2 (k, 1), s (1, d))`` as ``like``'s dtype and device."""
+        """``(l1 (k, 1), l2 (k, 1), s (1, d))`` as ``like``'s dtype and device (made once for each)."""
         dtype, device = like.dtype, like.device
-        s = (torch.ones(1, like.shape[1], dtype=dtype, device=device) if self.scale is None
-             else self.scale.to(device=device, dtype=dtype)[None, :])
-        return (self.l1.to(device=device, dtype=dtype)[:, None], self.l2.to(device=device, dtype=dtype)[:, None], s)
+        key = (dtype, device, like.shape[1])
+        if key not in self._cache:
+            s = (torch.ones(1, like.shape[1], dtype=dtype, device=device) if self.scale is None
+                 else self.scale.to(device=device, dtype=dtype)[None, :])
+            self._cache[key] = (self.l1.to(device=device, dtype=dtype)[:, None],
+                                self.l2.to(device=device, dtype=dtype)[:, None], s)
+        return self._cache[key]
 
     def value(self, weight: torch.Tensor) -> torch.Tensor:
         """Each output's penalty at ``weight`` (k, d): float64 (k,)."""
@@ -134,13 +144,14 @@ class Penalty:
         sw = s * W
         return (l1 * sw.abs()).sum(dim=1) + 0.5 * (l2 * sw * sw).sum(dim=1)
 
-    def loss_term(self, weight: torch.Tensor) -> float:
-        """The penalty in the units of the MSE over ``k`` outputs (``(2 / k) sum_j penalty_j``)."""
-        return float(2.0 / self.k * self.value(weight).sum())
+    def loss_term(self, weight: torch.Tensor) -> torch.Tensor:
+        """The penalty in the units of the MSE over ``k`` outputs (``(2 / k) sum_j penalty_j``): a float64
+        tensor on ``weight``'s device (no synchronisation with a GPU every step)."""
+        return (2.0 / self.k) * self.value(weight).sum()
 
     def gradient(self, weight: torch.Tensor) -> Optional[torch.Tensor]:
         """The ridge part's gradient at ``weight``, in the MSE's units (None without a ridge part)."""
-        if not bool((self.l2 > 0).any()):
+        if not self._cache["has_l2"]:
             return None
         _, l2, s = self._factors(weight)
         return (2.0 / self.k) * l2 * s * s * weight.detach()

@@ -319,7 +319,8 @@ class Regressor:
              ) -> "GDRegressor":
         """``fit``, or (``partial``) ``partial_fit``'s one epoch of mini-batches from the current coefficients."""
         # checked before anything uses it (torch's own messages would follow otherwise)
-        check_int(self.seed, "seed", minimum=0, maximum=2**63 - 1, allow_none=True)
+        # (as an int: R's numbers arrive as floats, which torch's generators refuse)
+        seed = check_int(self.seed, "seed", minimum=0, maximum=2**63 - 1, allow_none=True)
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}.")
         check_device(self.device)
@@ -347,7 +348,7 @@ class Regressor:
             y_1d = ndim(y) == 1
             # read in place; converted below only if training needs the rows
             X, y = check_X_y_view(X, y, estimator="GDRegressor")
-            X, y, validation = self._split_validation(X, y, validation, sample_weight, statistics, rss, partial)
+            X, y, validation = self._split_validation(X, y, validation, sample_weight, statistics, rss, partial, seed)
             n, data_dtype = X.shape[0], X.dtype
         weights = None if source is not None else as_weight(sample_weight, n)
         # An estimator has no tutorial digits to reproduce: full batch runs on the moments unless fast=False.
@@ -414,8 +415,8 @@ class Regressor:
                           ((y_val - y_center.to(y_val.device)) / y_scale.to(y_val.device)).to(dtype))
 
         with torch.random.fork_rng(devices=[]):
-            if self.seed is not None:
-                torch.manual_seed(self.seed)
+            if seed is not None:
+                torch.manual_seed(seed)
             model = LinearModel(n_features, n_targets, init=self.init, dtype=dtype, device=self.device)
             if not self.fit_intercept:  # the bias starts at 0, and its gradient on the moments about 0 is 0
                 with torch.no_grad():
@@ -458,7 +459,7 @@ class Regressor:
             nesterov=self.nesterov,
             weight_decay=self.weight_decay,
             # (partial_fit: another batch order each call, reproducibly)
-            seed=self.seed if self.seed is None or not partial else self.seed + getattr(self, "_partial_calls", 0),
+            seed=seed if seed is None or not partial else seed + getattr(self, "_partial_calls", 0),
             validation=validation,
             tol=None if partial else tol,
             patience=(VALIDATION_PATIENCE if self.patience is None and self.validation_fraction is not None
@@ -552,7 +553,7 @@ class Regressor:
         return coef, np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
 
     def _split_validation(self, X: torch.Tensor, y: torch.Tensor, validation: Optional[tuple], sample_weight: Any,
-                          statistics: Any, rss: Any, partial: bool) -> tuple:
+                          statistics: Any, rss: Any, partial: bool, seed: Optional[int]) -> tuple:
         """``(X, y, validation)``: with ``validation_fraction``, the training rows and the held-out pair, split at
         random (seeded by ``seed``, each side in the data's order); else as given."""
         fraction = self.validation_fraction
@@ -574,7 +575,7 @@ class Regressor:
         if held < 2 or n - held < 2:
             raise ValueError(f"validation_fraction={fraction} of {n} rows leaves {n - held} for training and {held} "
                              "for validation; each needs at least 2: pass more rows, or another fraction.")
-        generator = None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
         order = torch.randperm(n, generator=generator)
         rows = [part.sort().values.to(X.device) for part in (order[held:], order[:held])]
         return (X.index_select(0, rows[0]), y.index_select(0, rows[0]),

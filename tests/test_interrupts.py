@@ -47,6 +47,43 @@ def test_interrupt_during_the_first_fits_imports_leaves_the_session_working():
     assert "second: converged True" in result.stdout
 
 
+LAZY_BASES = """
+import builtins, os, signal
+import numpy as np
+import gradlm
+
+real = builtins.__import__
+def importer(name, *args, **kwargs):
+    if name.startswith("scipy") or importer.seen:
+        importer.seen += 1
+        if importer.seen == 41:  # deep in scipy's imports, which scikit-learn's bases make
+            os.kill(os.getpid(), signal.SIGINT)
+    return real(name, *args, **kwargs)
+importer.seen = 0
+builtins.__import__ = importer
+X = np.random.default_rng(0).normal(size=(50, 3))
+y = X @ [1.0, 2.0, 3.0] + 1
+try:
+    gradlm.GDRegressor().fit(X, y)
+    print("first: not interrupted")
+except KeyboardInterrupt:
+    print("first: KeyboardInterrupt")
+builtins.__import__ = real
+second = gradlm.GDRegressor().fit(X, y)
+print("second:", second.report_.stop_reason)
+"""
+
+
+def test_interrupt_while_gdregressor_imports_scikit_learn_leaves_the_session_working():
+    """Issue 13 review: Ctrl-C while gradlm.GDRegressor was first made (its scikit-learn bases import scipy and
+    pandas) left modules half made: the next fit failed ("cannot import name 'GDRegressor'", NameError in
+    scipy.ndimage). The import is now completed, then the interrupt raised."""
+    result = subprocess.run([sys.executable, "-c", LAZY_BASES], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "first: KeyboardInterrupt" in result.stdout
+    assert "second: converged" in result.stdout
+
+
 R_LAYOUT = """
 suppressPackageStartupMessages(library(gradlm))
 d <- make_regression(20000, 5, seed = 0)

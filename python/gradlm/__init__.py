@@ -14,6 +14,7 @@ from . import datasets
 from .exceptions import DivergenceError, DivergenceWarning
 from .fit import fit
 from .history import EpochInfo, History
+from .interrupts import imported_whole as _imported_whole
 from .loss import loss_at, mse
 from .lstsq import LeastSquares, lstsq, optimality_gap
 from .model import LinearModel, linear
@@ -41,9 +42,9 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return _imported_whole(lambda: importlib.import_module(f".{name}", __name__))
     if name == "GDRegressor":
-        from .estimator import GDRegressor
+        from .estimator import GDRegressor  # (made whole before an interrupt: gradlm.interrupts)
 
         return GDRegressor
     if name == "ConvergenceWarning":

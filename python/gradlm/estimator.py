@@ -16,6 +16,7 @@ from .design import as_weight
 from .exceptions import NotFittedError
 from .fit import fit
 from .inference import Inference
+from .interrupts import imported_whole
 from .lstsq import optimality_gap, solve
 from .model import LinearModel
 from .penalty import Penalty, exact_solution
@@ -722,6 +723,6 @@ else:
     def __getattr__(name: str) -> Any:
         # GDRegressor is made on first use, so that importing gradlm does not import scikit-learn.
         if name == "GDRegressor":
-            cls = globals()["GDRegressor"] = _with_sklearn_bases()
+            cls = globals()["GDRegressor"] = imported_whole(_with_sklearn_bases)
             return cls
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,8 @@ its base, is there from the start for code that must not import scikit-learn
 import threading
 from typing import TYPE_CHECKING
 
+from .interrupts import imported_whole
+
 
 class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted estimator was called before ``fit`` (as scikit-learn's, whose
@@ -30,6 +32,15 @@ if TYPE_CHECKING:
         """Training ended at ``epochs`` before the loss stopped improving by ``tol``."""
 
 
+def _convergence_warning_bases() -> tuple:
+    try:
+        from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+
+        return (ConvergenceWarningBase, SklearnConvergenceWarning)
+    except ImportError:  # scikit-learn is optional
+        return (ConvergenceWarningBase,)
+
+
 def convergence_warning() -> type:
     """``ConvergenceWarning``, the one class gradlm warns with when training did not converge, made on the first
     call: a subclass of :class:`ConvergenceWarningBase` and, when scikit-learn is installed, of scikit-learn's
@@ -41,12 +52,7 @@ def convergence_warning() -> type:
     with _lock:
         cls = globals().get("ConvergenceWarning")
         if cls is None:
-            try:
-                from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
-
-                bases: tuple = (ConvergenceWarningBase, SklearnConvergenceWarning)
-            except ImportError:  # scikit-learn is optional
-                bases = (ConvergenceWarningBase,)
+            bases = imported_whole(_convergence_warning_bases)
             cls = globals()["ConvergenceWarning"] = type("ConvergenceWarning", bases, {
                 "__module__": __name__,  # (pickle finds it again by this name)
                 "__doc__": "Training ended at ``epochs`` before the loss stopped improving by ``tol``."})

@@ -9,6 +9,10 @@ need more than that:
   interrupt in the middle of that import leaves modules half made, and every
   later fit in the session fails. :func:`warm_torch_optim` runs the import
   with the interrupt held back until it is complete, then hands it on.
+- **scikit-learn's bases**: ``gradlm.GDRegressor`` and ``ConvergenceWarning``
+  are made on first use, importing scikit-learn (scipy, pandas: about a
+  second). :func:`imported_whole` makes such an import whole before the
+  interrupt is raised, so the session goes on.
 - **From R**, reticulate's Python handler for SIGINT asks R, by calling R
   code, whether an interrupt is pending. Whether R acts on that interrupt
   during the call depends on R's evaluation state: when it does, Python sees
@@ -27,7 +31,9 @@ import contextlib
 import signal
 import sys
 import threading
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 
 class Deferred:
@@ -59,6 +65,34 @@ def _sigint_handler(handler) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _held(deferred: Deferred) -> Iterator[None]:
+    """SIGINT recorded in ``deferred`` instead of raised, while the block runs (in the main thread)."""
+
+    def hold(signum, frame):
+        deferred.pending = True
+
+    with _sigint_handler(hold):
+        yield
+
+
+def imported_whole(make: Callable[[], T]) -> T:
+    """``make()`` (an import, or what needs one) with Ctrl-C held back until it returns, then raised.
+
+    An interrupt in the middle of an import leaves modules half made, and
+    later imports of them fail for the rest of the session; held back, it is
+    a KeyboardInterrupt like any other once the import is whole.
+
+    >>> imported_whole(lambda: __import__("json")).__name__
+    'json'
+    """
+    deferred = Deferred()
+    with _held(deferred):
+        made = make()
+    deferred.deliver()
+    return made
+
+
 _warm = False
 
 
@@ -74,11 +108,7 @@ def warm_torch_optim(deferred: Deferred) -> None:
     if _warm or "torch._dynamo" in sys.modules:
         _warm = True
         return
-
-    def hold(signum, frame):
-        deferred.pending = True
-
-    with _sigint_handler(hold):
+    with _held(deferred):
         import torch._dynamo  # noqa: F401
     _warm = True
 

@@ -790,6 +790,12 @@ predict.gd_lm <- function(object, newdata, se.fit = FALSE, interval = c("none", 
     off <- attr(x, "offset")
     attr(x, "offset") <- NULL
     rows <- rownames(x)
+    # (rows with NA predict NA, as in lm(); an infinite value has no prediction: named here, counting from 1)
+    infinite <- which(rowSums(is.infinite(x)) > 0)
+    if (length(infinite)) {
+      stop(sprintf("newdata has %d row(s) with infinite values, the first row %d; remove or impute them before ",
+                   length(infinite), infinite[1L]), "predicting.", call. = FALSE)
+    }
   }
   responses <- object$responses
   k <- length(responses)

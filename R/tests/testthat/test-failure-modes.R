@@ -33,6 +33,21 @@ test_that("shapes, types and empty data are refused with the fix", {
   expect_error(predict(f, x[, 1:2]), "newdata has 2 column\\(s\\), but the model was fitted with 3")
 })
 
+test_that("an infinite value in newdata is named by its row counted from 1, not the core's 0-based row of X", {
+  skip_if_no_gradlm()
+  # (issue 13 review: predict() said "X contains 1 NaN or infinite value(s), the first in row 2" for row 3)
+  f <- gd_lm(mpg ~ wt + hp, data = mtcars)
+  nd <- mtcars[1:5, ]
+  nd$wt[3] <- Inf
+  expect_error(predict(f, nd), "newdata has 1 row\\(s\\) with infinite values, the first row 3")
+  m <- gd_lm(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg)
+  x2 <- as.matrix(mtcars[1:4, c("wt", "hp")])
+  x2[4, 2] <- -Inf
+  expect_error(predict(m, x2), "the first row 4")
+  x2[4, 2] <- NA  # a row with NA predicts NA, as in lm()
+  expect_equal(unname(is.na(predict(m, x2))), c(FALSE, FALSE, FALSE, TRUE))
+})
+
 test_that("settings out of range name the valid values", {
   skip_if_no_gradlm()
   expect_error(gd_lm(x, y, epochs = 0), "epochs must be >= 1; got 0")

@@ -150,7 +150,7 @@ saved_formula <- function(object) {
   formula <- exact_text(formula)
   predvars <- exact_text(predvars)
   check_formula_code(str2lang(formula), refuse)
-  check_formula_code(str2lang(predvars), refuse)
+  term_parameters(check_formula_code(str2lang(predvars), refuse), refuse)  # what load_model() will check
   contrasts <- Map(function(spec, name) {
     m <- contrast_matrix(object$xlevels[[name]], spec)
     list(levels = as.list(rownames(m)), values = as.list(as.numeric(m)), columns = ncol(m),
@@ -195,6 +195,11 @@ load_model <- function(path) {
     stop("path must be one file name, such as \"model.safetensors\".", call. = FALSE)
   }
   path <- path.expand(path)
+  # Worded as the core words the files it refuses (a file that is no model at all has its own message there).
+  damaged <- function(why) {
+    stop(sprintf("'%s' is a damaged model file: %s; save the model again from the fit, or restore the file from a copy.",
+                 path, why), call. = FALSE)
+  }
   saved <- call_core(bridge()$read_model(path))
   meta <- saved$metadata
   if (identical(meta[["kind"]], "LinearModel")) return(call_core(core$load(path)))
@@ -218,7 +223,6 @@ load_model <- function(path) {
   # report (files from before reports: NA, and the last epoch's loss).
   exact <- if (!is.null(a[["lstsq_weight"]])) list(a[["lstsq_weight"]], a[["lstsq_bias"]]) else list(weight * NA, a[["bias"]] * NA)
   r <- meta[["r"]]
-  damaged <- function(why) stop(sprintf("%s is not a model load_model() accepts: %s.", path, why), call. = FALSE)
   penalty <- loaded_penalty(meta[["settings"]], damaged)
   terms <- if (!is.null(r)) saved_terms(r, damaged)
   intercept <- if (!is.null(terms)) attr(terms, "intercept") == 1L else !isFALSE(info[["intercept"]])
@@ -246,8 +250,8 @@ load_model <- function(path) {
   ), class = "gd_lm")
   if (!is.null(r)) {
     out$terms <- terms
-    if (length(r$xlevels)) out$xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
     if (length(r$contrasts)) out$contrasts <- lapply(r$contrasts, saved_contrast, damaged = damaged)
+    if (length(r$xlevels)) out$xlevels <- saved_xlevels(r$xlevels, out$contrasts, damaged)
   }
   # The call stays text: update() would evaluate it (arguments and all).
   if (is.character(info[["call"]]) && length(info[["call"]]) == 1L) out$saved_call <- info[["call"]]
@@ -289,10 +293,33 @@ saved_contrast <- function(value, damaged) {
   value
 }
 
+# The factors' levels: distinct strings, and the rows of the factor's contrast matrix where the file has one
+# (else model.frame() and model.matrix() fail at predict() with R's own errors, or pair levels and rows wrongly).
+saved_xlevels <- function(xlevels, contrasts, damaged) {
+  if (!is.list(xlevels) || is.null(names(xlevels))) damaged("its factor levels (xlevels) are not named lists of levels")
+  xlevels <- lapply(xlevels, unlist)
+  quoted <- function(x) if (length(x)) paste0("'", x, "'", collapse = ", ") else "none"
+  for (name in names(xlevels)) {
+    levels <- xlevels[[name]]
+    if (!is.character(levels) || !length(levels) || anyNA(levels) || anyDuplicated(levels)) {
+      damaged(sprintf("the levels of factor '%s' are not distinct strings", name))
+    }
+  }
+  for (name in names(contrasts)) {
+    m <- contrasts[[name]]
+    if (is.matrix(m) && !identical(rownames(m), xlevels[[name]])) {
+      damaged(sprintf("factor '%s' has levels %s, but its contrast matrix has rows %s", name,
+                      quoted(xlevels[[name]]), quoted(rownames(m))))
+    }
+  }
+  xlevels
+}
+
 # Is `expr` only calls of the functions above, on names, numbers and logical constants?
 # `refuse(why)` is called with the reason when it is not.
 check_formula_code <- function(expr, refuse) {
   check <- function(e) {
+    if (identical(e, quote(numeric(0)))) return()  # no knots, as deparse() writes them (not a call of the user's)
     if (is.call(e)) {
       f <- e[[1L]]
       qualified <- is.call(f) && identical(f[[1L]], as.name("::")) && is.name(f[[2L]]) && is.name(f[[3L]]) &&
@@ -323,8 +350,9 @@ saved_terms <- function(r, damaged) {
   formula <- safe_formula(r$formula, damaged)
   if (length(formula) != 3L) damaged("its formula has no response")
   tt <- tryCatch(stats::terms(formula), error = function(e) damaged(paste("its formula:", conditionMessage(e))))
+  if (is.null(r$predvars)) term_parameters(formula, damaged)  # (then predict() evaluates the formula's own terms)
   if (!is.null(r$predvars)) {
-    predvars <- safe_code(r$predvars, damaged)
+    predvars <- term_parameters(safe_code(r$predvars, damaged), damaged)
     variables <- attr(tt, "variables")
     if (!is.call(predvars) || !identical(predvars[[1L]], as.name("list")) || length(predvars) != length(variables) ||
         !all(all.vars(predvars) %in% all.vars(variables))) {
@@ -333,6 +361,68 @@ saved_terms <- function(r, damaged) {
     attr(tt, "predvars") <- predvars
   }
   tt
+}
+
+# The parameters of the data-dependent terms (learnt from the training data, or written by the user), in the
+# order of the functions' arguments after the variable. Each must be finite numbers (knots may be none), the switches
+# TRUE or FALSE, and scale()'s center and scale either: anything else (NaN, NA, Inf, a string) would predict NA or
+# fail inside R's code.
+TERM_PARAMETERS <- list(scale = c("center", "scale"), poly = c("degree", "coefs", "raw", "simple"),
+                        ns = c("df", "knots", "intercept", "Boundary.knots"),
+                        bs = c("df", "knots", "degree", "intercept", "Boundary.knots"))
+TERM_SWITCHES <- c("intercept", "raw", "simple")
+
+# `expr` (code check_formula_code() passed) with the parameters of its scale(), poly(), ns() and bs() terms checked
+# as above and put in as values, so that predict() evaluates no c(), list() or numeric() of the session either.
+# `damaged(why)` when one is not.
+term_parameters <- function(expr, damaged) {
+  if (!is.call(expr)) return(expr)
+  for (i in seq_along(expr)[-1L]) if (!is.null(expr[[i]])) expr[[i]] <- term_parameters(expr[[i]], damaged)
+  f <- expr[[1L]]
+  fun <- as.character(if (is.call(f)) f[[3L]] else f)  # (check_formula_code() let only pkg::name through)
+  params <- if (fun %in% names(TERM_PARAMETERS)) TERM_PARAMETERS[[fun]]
+  if (is.null(params) || length(expr) < 3L) return(expr)
+  given <- names(expr) %||% character(length(expr))
+  free <- setdiff(params, given)  # unnamed arguments are matched to these in order, as R matches them
+  for (i in 3:length(expr)) {
+    name <- given[i]
+    if (!nzchar(name)) {
+      if (fun == "poly" && length(all.vars(expr[[i]]))) next  # poly()'s further variables
+      name <- if (fun == "poly") "degree" else free[1L]
+      free <- free[-1L]
+    }
+    if (is.na(name) || !(name %in% params)) {
+      damaged(sprintf("its %s() term has %s, not one of %s", fun,
+                      if (is.na(name)) "too many arguments" else paste0("an argument '", name, "'"),
+                      paste(params, collapse = ", ")))
+    }
+    value <- literal(expr[[i]])
+    numbers <- unlist(value)
+    switch_value <- is.logical(value) && length(value) == 1L && !is.na(value)
+    finite <- is.numeric(numbers) && all(is.finite(numbers)) && (length(numbers) > 0L || name == "knots")
+    if (!(if (name %in% TERM_SWITCHES) switch_value else finite || (fun == "scale" && switch_value))) {
+      damaged(sprintf("its %s() term has %s = %s, not %s", fun, name, paste(deparse(expr[[i]]), collapse = " "),
+                      if (name %in% TERM_SWITCHES) "TRUE or FALSE" else if (fun == "scale") "finite numbers or TRUE/FALSE"
+                      else "finite numbers"))
+    }
+    expr[[i]] <- value
+  }
+  expr
+}
+
+# The value of a constant as deparse() writes it: a number, -number, TRUE/FALSE, NA, numeric(0), or c() and
+# list() of those; NULL for anything else. Computed here, never evaluated.
+literal <- function(e) {
+  if ((is.numeric(e) || is.logical(e)) && length(e) == 1L) return(e)
+  if (identical(e, quote(numeric(0)))) return(numeric(0))
+  if (!is.call(e)) return(NULL)
+  args <- lapply(as.list(e)[-1L], literal)
+  if (any(vapply(args, is.null, logical(1)))) return(NULL)
+  f <- e[[1L]]
+  if (identical(f, as.name("-")) && length(args) == 1L && is.numeric(args[[1L]])) return(-args[[1L]])
+  if (identical(f, as.name("c"))) return(do.call(c, args))
+  if (identical(f, as.name("list"))) return(args)
+  NULL
 }
 
 safe_formula <- function(text, damaged) {

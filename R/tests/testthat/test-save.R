@@ -243,7 +243,7 @@ test_that("a formula and predvars that disagree are refused at load, not a raw e
   write("~ x")
   expect_error(load_model(path), "its formula has no response")
   write("y ~ .")
-  expect_error(load_model(path), "is not a model load_model\\(\\) accepts: its formula")
+  expect_error(load_model(path), "is a damaged model file: its formula")
   write("y ~ x", "list(y)")
   expect_error(load_model(path), "its predvars do not match its formula's variables")
   write("y ~ x", "list(y, poly(w, 2))")
@@ -303,4 +303,87 @@ test_that("a loaded fit gives its inference, or says why it cannot", {
   on.exit(grDevices::dev.off())
   expect_invisible(plot(g, which = 7))
   expect_error(plot(g, which = 1), "holds no training data")
+})
+
+# Issue 13, from an audit of save_model()/load_model().
+test_that("splines::bs() and ns() without interior knots save, load and predict as in the session (knots = numeric(0) was refused)", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  bs <- splines::bs  # as library(splines) would make it visible
+  new <- transform(mtcars[c(3, 15, 20), ], wt = wt + 0.1, hp = hp - 3)
+  for (formula in list(mpg ~ splines::bs(wt) + hp, mpg ~ bs(wt) + hp, mpg ~ bs(wt, 3) + hp, mpg ~ splines::ns(hp) + wt)) {
+    f <- gd_lm(formula, data = mtcars)
+    save_model(f, path)
+    expect_identical(predict(load_model(path), new), predict(f, new), label = deparse(formula))
+    expect_equal(predict(load_model(path), new), predict(lm(formula, mtcars), new), tolerance = 1e-6)
+  }
+})
+
+test_that("learnt parameters that are not finite numbers are refused at load as damaged (NaN predicted NA, NA gave a raw R error)", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  refused <- function(formula, predvars, why) {
+    write_model_file(path, r = list(formula = formula, predvars = predvars))
+    expect_error(load_model(path), paste0("'", path, "' is a damaged model file: ", why), fixed = TRUE)
+  }
+  refused("y ~ scale(x)", "list(y, scale(x, center = NaN))", "its scale() term has center = NaN, not finite numbers")
+  refused("y ~ scale(x)", 'list(y, scale(x, center = "abc"))', "its scale() term has center = \"abc\", not finite")
+  refused("y ~ scale(x)", "list(y, scale(x, center = NA))", "its scale() term has center = NA")
+  refused("y ~ scale(x)", "list(y, scale(x, center = Inf))", "its scale() term has center = Inf")  # (it blamed "row 0" of X)
+  refused("y ~ scale(x)", "list(y, scale(x, center = 1, scale = c(2, NaN)))", "its scale() term has scale = c(2, NaN)")
+  refused("y ~ scale(x)", "list(y, scale(x, centre = 1))", "its scale() term has an argument 'centre', not one of center, scale")
+  refused("y ~ poly(x, 1)", "list(y, poly(x, 1, coefs = list(alpha = 2, norm2 = c(1, NaN, 3))))",
+          "its poly() term has coefs = list(alpha = 2, norm2 = c(1, NaN, 3)), not finite numbers")
+  refused("y ~ splines::ns(x)", "list(y, splines::ns(x, knots = numeric(0), Boundary.knots = c(0, Inf), intercept = FALSE))",
+          "its ns() term has Boundary.knots = c(0, Inf), not finite numbers")
+  refused("y ~ splines::bs(x)", "list(y, splines::bs(x, degree = 3L, knots = numeric(0), Boundary.knots = c(0, 1), intercept = 1))",
+          "its bs() term has intercept = 1, not TRUE or FALSE")
+  refused("y ~ splines::bs(x)", "list(y, splines::bs(x, degree = 3L, knots = numeric(1), Boundary.knots = c(0, 1), intercept = FALSE))",
+          "its formula calls numeric")  # only an empty numeric(0) is a constant
+  write_model_file(path, r = list(formula = "y ~ scale(x, center = NaN)"))  # no predvars: the formula's terms are evaluated
+  expect_error(load_model(path), "is a damaged model file: its scale() term has center = NaN", fixed = TRUE)
+  write_model_file(path, r = list(formula = "y ~ scale(x)", predvars = "list(y, scale(x, center = -0x1p+0, scale = 0x1p+1))"))
+  expect_equal(unname(predict(load_model(path), data.frame(x = c(1, 3)))), c(1, 2))
+})
+
+test_that("factor levels that do not match their contrast matrix are refused at load (predict said \"factor cyl has new levels 4\")", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  write <- function(xlevels) {
+    write_model_file(path, weight = matrix(c(1, 2), 1, 2), features = list("cyl6", "cyl8"),
+                     r = list(formula = "y ~ cyl", xlevels = list(cyl = xlevels),
+                              contrasts = list(cyl = list(levels = list("4", "6", "8"), values = list(0, 1, 0, 0, 0, 1),
+                                                          columns = 2L, names = list("6", "8")))))
+  }
+  write(list("6", "8"))
+  expect_error(load_model(path), sprintf("'%s' is a damaged model file: factor 'cyl' has levels '6', '8', but its contrast matrix has rows '4', '6', '8'", path),
+               fixed = TRUE)
+  write(list("4", "4", "8"))
+  expect_error(load_model(path), "is a damaged model file: the levels of factor 'cyl' are not distinct strings")
+  write(list("4", "6", "8"))
+  expect_equal(unname(predict(load_model(path), data.frame(cyl = c("4", "6", "8")))), c(0, 1, 2))
+})
+
+test_that("a tampered model file's error in R says damaged model file, naming the path (it said \"is not a model load_model() accepts\")", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  damaged <- paste0("'", path, "' is a damaged model file: ")
+  write_model_file(path, r = list(formula = 'y ~ I(system("true"))'))
+  expect_error(load_model(path), paste0(damaged, "its formula calls system"), fixed = TRUE)
+  write_model_file(path, r = list(formula = "y ~ x", predvars = "list(y)"))
+  expect_error(load_model(path), paste0(damaged, "its predvars do not match"), fixed = TRUE)
+  write_model_file(path, settings = list(alpha = -1))
+  expect_error(load_model(path), paste0(damaged, "its penalty"), fixed = TRUE)
+  write_model_file(path, r = list(formula = "y ~ g", contrasts = list(g = "file.remove")))
+  expect_error(load_model(path), paste0(damaged, "it names the contrasts 'file.remove'"), fixed = TRUE)
+  writeLines("not a model", path)
+  expect_error(load_model(path), "is not a gradlm model file")  # not a model at all: its own message
+})
+
+test_that("a model file with NaN weights (and a checksum that matches them) is refused by R's load_model()", {
+  skip_if_no_gradlm()
+  path <- tempfile(fileext = ".safetensors")
+  write_model_file(path, weight = matrix(c(1, NaN), 1, 2), features = list("a", "b"))  # the checksum is of these bytes
+  expect_error(load_model(path), sprintf("'%s' is a damaged model file: its weight holds NaN or infinite values", path),
+               fixed = TRUE)
 })

@@ -196,7 +196,8 @@ def main():
     reps = 3 if args.quick else 5
     X, y = make_data(n)
     results = {"n": n, "d": D, "k": K, "batch_size": BATCH, "threads": threads,
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+               "machine": f"{penalties.cpu_model()} ({platform.machine()}), {os.cpu_count()} cores, "
+                          f"torch {torch.__version__}",
                "times": {}, "memory": {}, "scaling": {}}
     t = results["times"]
     for case, repeats in [("gradlm_minibatch_epoch", reps), ("dataloader_epoch", 1 if not args.quick else 2),

@@ -97,6 +97,28 @@ def test_partial_fit_over_chunks_is_judged_on_all_the_data_seen():
     np.testing.assert_allclose(est.coef_, exact.weight[0], rtol=0.05, atol=0.01)
 
 
+def test_partial_fit_epochs_over_the_same_chunks_count_each_row_once():
+    """New-user review: five epochs of partial_fit over the diabetes data's chunks gave 2,199 residual degrees of
+    freedom for 442 rows (t values sqrt(5) too large, no warning): each pass was merged into the moments as new
+    rows. A chunk seen before is now recognised by its moments and counted once."""
+    X, y = load_diabetes(return_X_y=True)
+    est = gradlm.GDRegressor(seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(5):
+            for i in range(0, 442, 100):
+                est.partial_fit(X[i : i + 100], y[i : i + 100])
+    full = gradlm.GDRegressor().fit(X, y)
+    assert est.inference_.nobs == 442 and est.inference_.df_resid == full.inference_.df_resid == 431
+    np.testing.assert_allclose(est.lstsq_.weight, full.lstsq_.weight, rtol=1e-9)
+    # the same rows again after fit(): still 442
+    full.partial_fit(X, y)
+    assert full.inference_.nobs == 442
+    # new rows do count
+    est.partial_fit(X[:50] + 1.0, y[:50])
+    assert est.inference_.nobs == 492
+
+
 def test_partial_fit_after_fit_starts_from_its_coefficients():
     X, y = load_diabetes(return_X_y=True)
     est = gradlm.GDRegressor(seed=0).fit(X[:300], y[:300])

@@ -21,6 +21,7 @@ paths against autograd.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any, Optional
 
 import torch
@@ -172,6 +173,20 @@ class SufficientStatistics:
         if total is None and not allow_empty:  # (allowed for a process's shard: another may hold the rows)
             raise ValueError("the data have 0 rows (or none of positive weight); pass at least one row of data.")
         return total
+
+    def fingerprint(self) -> str:
+        """A digest of the moments: the same rows in the same order give the same one (the same arithmetic on
+        the same numbers), so that ``partial_fit`` can tell a chunk it has seen from new data.
+
+        >>> X = torch.arange(6.0).reshape(3, 2); y = X[:, :1]
+        >>> a, b = SufficientStatistics(X, y), SufficientStatistics(X.clone(), y.clone())
+        >>> a.fingerprint() == b.fingerprint(), a.fingerprint() == SufficientStatistics(X + 1, y).fingerprint()
+        (True, False)
+        """
+        digest = hashlib.sha256(repr([getattr(self, name) for name in self.SCALARS]).encode())
+        for tensor in (self.mx, self.my, self.G, self.C, self.yy):
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
     def merge(self, other: "SufficientStatistics") -> "SufficientStatistics":
         """The statistics of both row sets together (Chan et al.'s pairwise update of centred moments).

@@ -59,6 +59,33 @@ RANK_RTOL_MOMENTS = 10 * EPS
 LM_TOL = 1e-7
 
 
+def _scaled_eigh(stats: SufficientStatistics) -> tuple:
+    """``(Gs, scale, kept, lam, vectors)``: the scaled centred moments, the columns' scales, the columns lm()
+    keeps, and the eigenpairs of ``Gs`` on them (largest first, as an SVD's)."""
+    G = stats.G.cpu()
+    scale = G.diagonal().sqrt()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    Gs = G / torch.outer(scale, scale)
+    kept = lm_columns(Gs)
+    lam, vectors = torch.linalg.eigh(Gs[kept][:, kept])
+    return Gs, scale, kept, lam.flip(0), vectors.flip(1)
+
+
+def scaled_condition_number(statistics: SufficientStatistics) -> float:
+    """The condition number of the problem :func:`gradlm.lstsq` solves: the centred moments (about the origin
+    without intercept) scaled to unit diagonal, on the columns lm() keeps. It sets how well the exact solution
+    itself is known (about ``kappa * eps``), however badly the columns' scales differ.
+
+    >>> X = torch.tensor([[1.0, 1e6], [2.0, 3e6], [4.0, 2e6]], dtype=torch.float64)
+    >>> round(scaled_condition_number(SufficientStatistics(X, X[:, :1])), 2)
+    1.97
+    """
+    lam = _scaled_eigh(statistics)[3]
+    if not len(lam):
+        return 1.0
+    return float(lam[0] / lam[-1]) if float(lam[-1]) > 0 else math.inf
+
+
 def lm_columns(Gs: torch.Tensor) -> torch.Tensor:
     """(d,) bool: the columns ``lm()`` keeps, from the scaled centred moments ``Gs`` (unit diagonal; 0 for a
     constant column): in order, a column is kept when its residual after the kept columns before it has more
@@ -102,15 +129,10 @@ class ScaledDesign:
         when the rows are needed."""
         stats = statistics.to("cpu")
         d = stats.G.shape[0]
-        scale = stats.G.diagonal().sqrt()
-        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
         self.center = stats.mx.clone()
         self.total_weight = float(stats.n)
         self.intercept = bool(stats.centered)
-        Gs = stats.G / torch.outer(scale, scale)
-        kept = lm_columns(Gs)
-        lam, vectors = torch.linalg.eigh(Gs[kept][:, kept])
-        lam, vectors = lam.flip(0), vectors.flip(1)  # largest first, as an SVD's
+        Gs, scale, kept, lam, vectors = _scaled_eigh(stats)
         top = float(lam[0]) if len(lam) else 0.0
         well_conditioned = len(lam) == 0 or (float(lam[-1]) > 0 and top / float(lam[-1]) < MAX_CONDITION)
         self.from_rows = rows is not None and not well_conditioned

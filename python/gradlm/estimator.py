@@ -12,7 +12,7 @@ import torch
 
 from . import distributed
 from .analytic import SufficientStatistics
-from .design import as_weight
+from .design import as_weight, scaled_condition_number
 from .exceptions import NotFittedError
 from .fit import fit
 from .inference import Inference
@@ -276,8 +276,11 @@ class Regressor:
         memory): they give the standardization, and ``report_``,
         ``lstsq_`` and ``inference_`` are those of all the data seen so far,
         so that ``converged_`` says when the coefficients are certified
-        within the dtype's tolerance of least squares on them. Unweighted,
-        with an intercept. ``history_`` is the last call's.
+        within the dtype's tolerance of least squares on them. A chunk passed
+        again (the same rows in the same order, as in several epochs over
+        fixed chunks, or ``fit`` then ``partial_fit`` on the same data) is
+        counted once; the same rows cut into other chunks would count again.
+        Unweighted, with an intercept. ``history_`` is the last call's.
 
         >>> import gradlm
         >>> X, y = gradlm.datasets.make_regression(n=2000, d=3, seed=0)
@@ -360,7 +363,7 @@ class Regressor:
         weighted = weights is not None or (source is not None and source.weight_name is not None)
         if not on_moments and (weighted or not self.fit_intercept):
             raise ValueError(
-                f"{'sample_weight' if weighted else 'fit_intercept=False'} trains full batch on the "
+                f"a fit with {'sample_weight' if weighted else 'fit_intercept=False'} trains full batch on the "
                 "data's moments: leave batch_size=None and fast unset (mini-batches do not support it yet).")
         # On the moments the rows are never converted: float64 parameters cost nothing.
         dtype = as_dtype(self.dtype) if self.dtype is not None else (torch.float64 if on_moments else data_dtype)
@@ -380,7 +383,10 @@ class Regressor:
                                  "input (as in the earlier calls); pass the same columns.")
             earlier = getattr(self, "_seen", None)
             if stats is not None and earlier is not None and earlier.C.shape == stats.C.shape:
-                seen = earlier.merge(stats)
+                # A chunk seen before (several epochs over the same chunks) is the same rows again: counted once,
+                # or the inference would take each pass for new observations (5 epochs: standard errors /sqrt(5)).
+                chunks_seen: set = getattr(self, "_chunks_seen", set())
+                seen = earlier if stats.fingerprint() in chunks_seen else earlier.merge(stats)
         center, scale, y_center, y_scale = self._standardization(seen, n_features, n_targets)
         # The penalty on the original scale (on standardized predictors when standardize), and as trained.
         penalty = Penalty.of(self.alpha, self.l1_ratio, n_targets)
@@ -442,7 +448,7 @@ class Regressor:
             curvature = (Curvature.of(trained_stats) if trained_penalty is None
                          else Curvature(trained_stats, penalty=trained_penalty, bias_decoupled=decoupled))
             if tol == "auto":  # the estimator always certifies (fit() does only where lr or epochs is automatic)
-                tol = default_tol(dtype, curvature.condition_number)
+                tol = default_tol(dtype, curvature.condition_number, scaled_condition_number(trained_stats))
             if curvature.null_space is not None:
                 # Collinear predictors: no data decide the start's part along the Hessian's null space, and
                 # gradient steps never move it. Without it, training ends at the solution of least norm on the
@@ -500,6 +506,9 @@ class Regressor:
         # The report on the original scale; the verdict is the one certified in training.
         self.report_ = self.lstsq_ = self.inference_ = None
         self._seen = seen
+        if stats is not None:  # (fit() starts the record afresh; partial_fit adds to it)
+            before: set = getattr(self, "_chunks_seen", set()) if partial else set()
+            self._chunks_seen = before | {stats.fingerprint()}
         self._partial_calls = getattr(self, "_partial_calls", 0) + 1 if partial else 0
         if seen is not None:
             stats = seen

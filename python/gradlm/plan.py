@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .analytic import SufficientStatistics
-from .design import as_weight
+from .design import as_weight, scaled_condition_number
 from .distributed import all_reduce_sum, merge_statistics, setup
 from .lstsq import lstsq
 from .model import LinearModel
@@ -194,11 +194,17 @@ class Plan:
     def condition_number(self) -> float:
         return math.nan if self.curvature is None else self.curvature.condition_number
 
+    def default_tol(self, dtype: torch.dtype) -> float:
+        """``tol="auto"``'s tolerance for these data (see :func:`gradlm.report.default_tol`)."""
+        # (the moments the curvature came from: taken already)
+        exact = None if self.curvature is None or self._stats is None else scaled_condition_number(self._stats)
+        return default_tol(dtype, self.condition_number, exact)
+
     def certify_at(self, dtype: torch.dtype) -> Optional[float]:
         """The tolerance ``converged`` is judged by: ``tol``, or the dtype's default."""
         if self.tol is not None:
             return self.tol
-        return None if self.curvature is None else default_tol(dtype, self.condition_number)
+        return None if self.curvature is None else self.default_tol(dtype)
 
 
 def bias_at_optimum(model: Any, stats: Optional[SufficientStatistics]) -> bool:
@@ -406,7 +412,7 @@ def make_plan(model: Any, X: Any, y: Any, *, epochs: Any, lr: Any, batch_size: A
     epochs_auto = epochs == AUTO
     dtype = weight.dtype
     if tol == AUTO:
-        tol = default_tol(dtype, plan.condition_number) if (lr_auto or epochs_auto) else None
+        tol = plan.default_tol(dtype) if (lr_auto or epochs_auto) else None
         if tol is not None and plan.curvature is None:
             tol = None  # (mini-batches from disk with a given lr: no moments to certify against)
     plan.tol = tol
@@ -450,7 +456,7 @@ def numpy_plan(X: torch.Tensor, y: torch.Tensor, *, epochs: Any, lr: Any, batch_
         curvature = plan.curvature
         assert curvature is not None  # (in-memory data: the moments are always taken)
         plan.stable = curvature.stable(lr)
-    plan.tol = default_tol(X.dtype, plan.condition_number) if tol == AUTO else tol
+    plan.tol = plan.default_tol(X.dtype) if tol == AUTO else tol
     plan.warn_unconverged = tol not in (None, AUTO)
     plan.settings = dict(settings, epochs=epochs, tol=plan.tol, batch_size=batch_size, momentum=0.0)
     return plan

@@ -32,21 +32,31 @@ from .analytic import SufficientStatistics
 BASE_TOL = {torch.float64: 1e-10, torch.float32: 1e-6, torch.bfloat16: 1e-2, torch.float16: 1e-3}
 
 
-def default_tol(dtype: torch.dtype, condition_number: float = 1.0) -> float:
+def default_tol(dtype: torch.dtype, condition_number: float = 1.0, exact_condition: Optional[float] = None) -> float:
     """The tolerance ``tol="auto"`` certifies at, for parameters of ``dtype``.
 
     At least the dtype's base tolerance; looser on ill-conditioned data,
     where the exact solution itself is known only to about
-    ``kappa * eps`` (float64 normal equations), and where parameters stored
-    in a short dtype stall about ``sqrt(kappa)`` units in the last place
-    from it.
+    ``kappa * eps`` (``exact_condition``: the condition number of the
+    column-scaled problem :func:`gradlm.lstsq` solves; by default
+    ``condition_number``), and where parameters stored in a short dtype stall
+    about ``sqrt(kappa)`` units in the last place from it (``kappa`` the
+    Hessian's ``condition_number``, what training faces).
+
+    Training on unscaled columns (``standardize=False``, ``Year`` beside a
+    ratio) can have a Hessian of condition number 1e15 while the scaled
+    problem has 1e4: the exact solution is still known to 1e-12, and the
+    tolerance stays tight (a loose one had certified coefficients far from it).
 
     >>> default_tol(torch.float64), default_tol(torch.float32), default_tol(torch.float64, 1e8)
     (1e-10, 1e-06, 8.881784197001252e-08)
+    >>> f"{default_tol(torch.float64, 4.5e15, exact_condition=1e4):.2g}"
+    '1.5e-08'
     """
-    if not math.isfinite(condition_number):
+    exact = condition_number if exact_condition is None else exact_condition
+    if not (math.isfinite(condition_number) and math.isfinite(exact)):
         return 1.0
-    return max(BASE_TOL.get(dtype, 1e-6), 4 * torch.finfo(torch.float64).eps * condition_number,
+    return max(BASE_TOL.get(dtype, 1e-6), 4 * torch.finfo(torch.float64).eps * exact,
                torch.finfo(dtype).eps * math.sqrt(condition_number))
 
 
@@ -197,6 +207,8 @@ class FitReport:
     penalized : bool
         Trained with a penalty (ridge, lasso, elastic net): the optimum, the
         distance and the gaps are the penalized objective's.
+    standardized : bool
+        Trained on standardized data (the condition number is theirs).
     """
 
     loss: float
@@ -219,6 +231,7 @@ class FitReport:
     rank: Optional[int] = None
     n_coefficients: Optional[int] = None
     penalized: bool = False
+    standardized: bool = False
 
     @classmethod
     def from_moments(cls, statistics: SufficientStatistics, weight: Any, bias: Any, optimum: Any, *,
@@ -241,7 +254,7 @@ class FitReport:
         common = dict(tol=tol, stop_reason=stop_reason, epochs_run=epochs_run, loss=loss,
                       r_squared=r_squared(sse.numpy(), statistics.yy.cpu().numpy()).tolist(),
                       condition_number=float(condition_number), lr=lr, momentum=momentum, batch_size=batch_size,
-                      penalized=penalty is not None)
+                      penalized=penalty is not None, standardized=statistics.origin is not None)
         if optimum is None:
             return cls(optimum_loss=math.nan, gap=math.nan, coef_error=math.inf, converged=False,
                        relative_gap=math.nan, rank=getattr(curvature, "rank", None),
@@ -314,9 +327,12 @@ class FitReport:
         kappa = self.condition_number
         hints = []
         if math.isfinite(kappa) and kappa > 1e4:
-            hints.append(f"The loss's Hessian has condition number {kappa:.2g}: gradient descent with lr='auto' "
-                         f"needs about {math.sqrt(kappa):.2g} epochs per digit; standardizing the data (GDRegressor "
-                         "and gd_lm do by default) often lowers it.")
+            per_digit = f"gradient descent with lr='auto' needs about {math.sqrt(kappa):.2g} epochs per digit"
+            hints.append(f"The loss's Hessian has condition number {kappa:.2g} on the standardized data: some "
+                         f"predictors are close to collinear, and {per_digit}; combining or dropping nearly "
+                         "collinear columns lowers it." if self.standardized else
+                         f"The loss's Hessian has condition number {kappa:.2g}: {per_digit}; standardizing the "
+                         "data (GDRegressor and gd_lm do by default) often lowers it.")
         if self.epochs_needed is not None and self.epochs_needed > self.epochs_run:
             step = f"lr={self.lr:.3g}" + (f", momentum={self.momentum:.6g}" if self.momentum else "")
             hints.append(f"At this step ({step}) it needs about {self.epochs_needed:,} epochs"

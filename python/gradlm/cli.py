@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "or a .npy file of X (streamed; then --target is the .npy file of y)")
     fit.add_argument("--target", required=True, help="target column(s), comma-separated")
     fit.add_argument("--features", default=None, help="feature columns, comma-separated (default: all other numeric)")
+    fit.add_argument("--drop-missing", action="store_true",
+                     help="CSV data: leave out rows with a missing value (empty, NA or NaN), as lm()'s na.omit; "
+                          "without it they are an error that names them")
     _training_arguments(fit)
     fit.add_argument("--plot", default=None, help="write the loss plot to this PNG file")
     fit.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS,
@@ -303,6 +306,7 @@ def _main(args: argparse.Namespace) -> int:
         if args.distributed:
             raise ValueError("--nproc and --distributed need Parquet or .npy data; convert the CSV to Parquet.")
         data = read_csv(args.path, target=args.target, features=args.features, dtype=torch.float64)
+        data = _complete_rows(data, args.path, args.drop_missing)
         return _run(args, data.X, data.y, data.feature_names, data.target_names, args.plot)
     except (ValueError, TypeError, OSError) as err:
         _error(err)
@@ -316,8 +320,32 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def _error(err: object) -> None:
+    if isinstance(err, OSError) and err.strerror and err.filename:  # ("[Errno 2] ..." is Python's, not the user's)
+        err = f"{err.filename}: {err.strerror}"
     if os.environ.get("RANK", "0") == "0":  # under --nproc, the processes fail alike: rank 0 says why
         print(f"gradlm: error: {err}", file=sys.stderr)
+
+
+def _complete_rows(data: datasets.Dataset, path: str, drop: bool) -> datasets.Dataset:
+    """``data`` (a Dataset read from the CSV ``path``) without the rows that have a missing value when ``drop``
+    (as lm()'s na.omit); otherwise such rows are an error that names the columns and the first line."""
+    values = torch.cat([data.X, data.y], dim=1)
+    missing = torch.isnan(values)
+    if not bool(missing.any()):
+        return data
+    complete = ~missing.any(dim=1)
+    if drop:
+        if not bool(complete.any()):
+            raise ValueError(f"{path}: every row has a missing value; no complete row is left to fit.")
+        if is_main_process():
+            print(f"gradlm: left out {int((~complete).sum())} row(s) of {path} with a missing value (--drop-missing)",
+                  file=sys.stderr)
+        return datasets.Dataset(data.X[complete], data.y[complete], data.feature_names, data.target_names)
+    names = list(data.feature_names) + list(data.target_names)
+    counts = ", ".join(f"'{name}' {int(c)}" for name, c in zip(names, missing.sum(dim=0).tolist()) if c)
+    line = int(torch.nonzero(~complete)[0, 0]) + 2  # (the header is line 1)
+    raise ValueError(f"{path} has missing values (empty, NA or NaN) in column(s) {counts}, the first on line {line}; "
+                     "fill them, or pass --drop-missing to fit the complete rows (as lm() does).")
 
 
 STREAMED = (".parquet", ".pq", ".npy")

@@ -7,6 +7,7 @@
 py_message <- function(e) {
   msg <- conditionMessage(e)
   msg <- sub("^([A-Za-z_][A-Za-z0-9_.]*(Error|Exception)): ", "", msg)
+  msg <- sub("^\\[Errno [0-9]+\\] ", "", msg)  # (an OSError's number is Python's, not the user's)
   msg <- sub("\\n+Run `reticulate::py_last_error\\(\\)` for details\\.?\\s*$", "", msg)
   sub("\\s+$", "", msg)
 }
@@ -104,4 +105,15 @@ interruptible <- function(expr, finish, convert = TRUE) {
     if (is.null(result) || inherits(result, "python.builtin.NoneType")) invokeRestart("abort")
     finish(result)
   })
+}
+
+# The core's messages in gd_lm()'s argument names: its alpha and l1_ratio are penalty and mixture, sample_weight
+# is weights, batch_size=None is batch_size = NULL, and fit_intercept=False a model with - 1.
+gd_lm_names <- function(message) {
+  message <- gsub("\\balpha\\b", "penalty", message)
+  message <- gsub("\\bl1_ratio\\b", "mixture", message)
+  message <- gsub("\\bsample_weight\\b", "weights", message)
+  message <- gsub("fit_intercept=False", "no intercept (- 1)", message, fixed = TRUE)
+  message <- gsub("batch_size=None", "batch_size = NULL", message, fixed = TRUE)
+  gsub("one per output", "one per response", message, fixed = TRUE)
 }

@@ -300,7 +300,9 @@ gd_lm.default <- function(formula, y, epochs = "auto", lr = "auto", batch_size =
                       weights = weights, intercept = intercept, assign = assign, penalty = penalty,
                       mixture = mixture, start = start_arg(start), ...)
   out$predictor_matrix <- x  # for model.matrix() and the row diagnostics (not a copy)
-  out$call <- gd_lm_call(match.call())
+  call <- gd_lm_call(match.call())
+  if (identical(names(call)[2L], "formula")) names(call)[2L] <- ""  # gd_lm(x, y = ...), not gd_lm(formula = x, ...)
+  out$call <- call
   out
 }
 
@@ -398,7 +400,7 @@ gd_lm_bridge <- function(x, y, predictors, responses, ..., drop_column = NULL, w
                                                       standardize = standardize, alpha = penalty,
                                                       l1_ratio = mixture),
                        data = data),
-             error = function(e) stop(penalty_names(conditionMessage(e)), call. = FALSE))
+             error = function(e) stop(gd_lm_names(conditionMessage(e)), call. = FALSE))
   }
   interruptible(fit(),
                 function(res) {
@@ -685,9 +687,15 @@ print_lm_part <- function(x, digits, signif.stars, ...) {
   if (nzchar(mess <- stats::naprint(x$na.action))) cat("  (", mess, ")\n", sep = "")
   if (!is.null(x$fstatistic)) {
     cat("Multiple R-squared: ", formatC(x$r.squared, digits = digits))
-    cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared, digits = digits),
-        "\nF-statistic:", formatC(x$fstatistic[1L], digits = digits), "on", x$fstatistic[2L], "and",
-        x$fstatistic[3L], "DF,  p-value:", format.pval(x$f_p_value, digits = digits))
+    if (isTRUE(x$fstatistic[1L] < 0)) {
+      # (only short of least squares: lm()'s F is never negative, so no F test is shown for these coefficients)
+      cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared, digits = digits),
+          "\nF-statistic: none: these coefficients fit worse than the mean alone (R-squared below 0)")
+    } else {  # (as summary.lm prints it, to the space)
+      cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared, digits = digits),
+          "\nF-statistic:", formatC(x$fstatistic[1L], digits = digits), "on", x$fstatistic[2L], "and",
+          x$fstatistic[3L], "DF,  p-value:", format.pval(x$f_p_value, digits = digits))
+    }
     cat("\n")
   }
   if (!x$converged) cat("\n", paste(strwrap(not_converged_note(), width = 0.9 * getOption("width")), collapse = "\n"),
@@ -891,6 +899,8 @@ model_matrix_for <- function(object, newdata) {
     stop(sprintf("newdata lacks column(s) %s.", paste0("'", missing_vars, "'", collapse = ", ")), call. = FALSE)
   }
   mf <- stats::model.frame(tt, newdata, na.action = stats::na.pass, xlev = object$xlevels)
+  # a column of another type than at fitting (text for a number): lm()'s own message, naming it
+  if (!is.null(classes <- attr(tt, "dataClasses"))) stats::.checkMFClasses(classes, mf)
   x <- stats::model.matrix(tt, mf, contrasts.arg = object$contrasts)
   off <- stats::model.offset(mf)
   if (!is.null(object$offset_argument)) {

@@ -4,7 +4,7 @@
 
 # What only R has: NA (reticulate passes a logical NA as True), NULL, logicals and non-numbers. The range
 # (>= 0, mixture <= 1, finite, one value or one per response) is the core's check, in its words with R's
-# names (see penalty_names()).
+# names (see gd_lm_names()).
 check_penalty_arg <- function(value, name) {
   what <- if (name == "mixture") "a number between 0 and 1 (0 ridge, 1 lasso)" else "a number >= 0"
   if (!is.numeric(value) || !length(value) || anyNA(value)) {
@@ -15,12 +15,6 @@ check_penalty_arg <- function(value, name) {
   if (length(value) == 1L) as.double(value) else as_vector_arg(as.double(value))  # (one number as Python's float)
 }
 
-# The core's messages about its alpha and l1_ratio, in gd_lm's argument names.
-penalty_names <- function(message) {
-  message <- gsub("\\balpha\\b", "penalty", message)
-  message <- gsub("\\bl1_ratio\\b", "mixture", message)
-  gsub("one per output", "one per response", message, fixed = TRUE)
-}
 
 # Is the fit penalized? (Fits and files from before penalties are not.)
 is_penalized <- function(object) any(object[["penalty"]] > 0)

@@ -48,6 +48,22 @@ test_that("an infinite value in newdata is named by its row counted from 1, not 
   expect_equal(unname(is.na(predict(m, x2))), c(FALSE, FALSE, FALSE, TRUE))
 })
 
+test_that("a text column in newdata where the fit had a number gets lm()'s message, not a contrasts error", {
+  skip_if_no_gradlm()
+  # (new-user review: "contrasts can be applied only to factors with 2 or more levels")
+  f <- gd_lm(mpg ~ wt + hp, data = mtcars)
+  expect_error(predict(f, data.frame(wt = "a", hp = 3)), "variable 'wt' was fitted with type \"numeric\"")
+})
+
+test_that("the core's messages reach R in gd_lm's argument names", {
+  skip_if_no_gradlm()
+  # (new-user review: "sample_weight trains full batch ...: leave batch_size=None and fast unset")
+  err <- tryCatch(gd_lm(mpg ~ wt, mtcars, batch_size = 8, weights = cyl), error = conditionMessage)
+  expect_match(err, "a fit with weights trains full batch", fixed = TRUE)
+  expect_match(err, "batch_size = NULL", fixed = TRUE)
+  expect_false(grepl("sample_weight|None", err))
+})
+
 test_that("settings out of range name the valid values", {
   skip_if_no_gradlm()
   expect_error(gd_lm(x, y, epochs = 0), "epochs must be >= 1; got 0")
@@ -86,5 +102,5 @@ test_that("weights: negative ones and mini-batches are refused with the fix", {
   expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = c(1, 1, -1, rep(1, 29))),
                "weights must be finite and >= 0; 1 are not, the first in row 3")
   expect_error(gd_lm(mpg ~ wt, data = mtcars, weights = 1 / disp, batch_size = 8),
-               "sample_weight trains full batch on the data's moments")
+               "a fit with weights trains full batch on the data's moments")
 })

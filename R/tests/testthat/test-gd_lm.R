@@ -185,6 +185,9 @@ test_that("gd_lm default method and one-response shapes", {
   expect_true(glance(f)$converged)
   expect_length(predict(f, x[1:2, ]), 2L)
   expect_error(predict(f, x[, 1:2]), "newdata has 2 column\\(s\\), but the model was fitted with 3")
+  # the call as written, which update() evaluates again (new-user review: it showed gd_lm(formula = x, ...))
+  expect_identical(f$call, quote(gd_lm(x, y = crops$mangoes)))
+  expect_equal(coef(update(f)), coef(f), tolerance = 1e-8)
 })
 
 test_that("plot methods draw", {

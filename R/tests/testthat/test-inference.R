@@ -303,6 +303,11 @@ test_that("a fit that did not converge says its standard errors are at the gradi
   expect_output(print(s), "Converged: no")
   # the table is at the fitted coefficients
   expect_equal(unname(s$coefficients[, "Estimate"]), unname(coef(f)), tolerance = 1e-12)
+  # (new-user review: longley cut at 50 epochs printed "F-statistic: -0.8683 on 6 and 9 DF")
+  expect_warning(far <- gd_lm(Employed ~ ., data = longley, epochs = 50, seed = 1), "did not converge")
+  sf <- summary(far)
+  expect_lt(sf$fstatistic[[1L]], 0)
+  expect_output(print(sf), "F-statistic: none: these coefficients fit worse than the mean alone")
 })
 
 test_that("broom's tidy, glance and augment of lm() and gd_lm agree on their shared columns", {

@@ -387,3 +387,14 @@ test_that("a model file with NaN weights (and a checksum that matches them) is r
   expect_error(load_model(path), sprintf("'%s' is a damaged model file: its weight holds NaN or infinite values", path),
                fixed = TRUE)
 })
+
+test_that("saving into a folder that does not exist names the path, without Python's errno", {
+  skip_if_no_gradlm()
+  # (new-user review: "[Errno 2] cannot save to ...")
+  f <- gd_lm(mpg ~ wt, data = mtcars)
+  path <- file.path(tempdir(), "no-such-folder", "m.safetensors")
+  err <- tryCatch(save_model(f, path), error = conditionMessage)
+  expect_match(err, "^cannot save to '.*no-such-folder/m.safetensors'")
+  expect_false(grepl("Errno", err, fixed = TRUE))
+})
+

@@ -238,7 +238,8 @@ gd_lm.formula <- function(formula, data, epochs = "auto", lr = "auto", batch_siz
   intercept <- attr(mt, "intercept") == 1L
   intercept_column <- if (intercept) which(colnames(x) == "(Intercept)") else integer()
   if (ncol(x) == length(intercept_column)) {
-    stop("the formula has no predictors; add at least one term on the right.", call. = FALSE)
+    stop(paste("the formula has no predictors; add at least one term on the right. gd_lm does not fit the",
+               "intercept-only model (y ~ 1): lm(y ~ 1) does, and its coefficient is the mean of y."), call. = FALSE)
   }
   responses <- if (is.matrix(y)) colnames(y) else deparse(formula[[2L]])
   if (is.null(responses)) responses <- paste0("y", seq_len(ncol(y)))

@@ -18,8 +18,8 @@ export R_LIBS_USER := $(abspath .rlib)
 export RETICULATE_PYTHON := $(GRADLM_PYTHON)
 
 R_DEBS := r-base-core r-base-dev r-cran-reticulate r-cran-testthat r-cran-knitr \
-          r-cran-rmarkdown r-cran-generics r-cran-broom r-cran-glmnet pandoc qpdf
-R_PKGS := reticulate testthat knitr rmarkdown generics broom glmnet
+          r-cran-rmarkdown r-cran-generics r-cran-broom r-cran-glmnet r-cran-tibble pandoc qpdf
+R_PKGS := reticulate testthat knitr rmarkdown generics broom glmnet tibble
 R_SOURCES := $(shell find R -type f -not -path '*/.*' -not -path 'R/inst/python/*' 2>/dev/null)
 # The R package carries the Python core: python/gradlm, copied into
 # R/inst/python/gradlm (generated, not committed) before the package is built

@@ -94,7 +94,7 @@ tidy.gd_lm <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
   for (name in c("estimate", "std.error", "statistic", "p.value")) out[[name]][is.nan(out[[name]])] <- NA_real_
   if (k == 1L) out$response <- NULL
   rownames(out) <- NULL
-  out
+  as_broom_table(out)
 }
 
 # tidy() of a penalized fit, as parsnip's tidy() of a glmnet fit: term, estimate, penalty (zeros kept: a
@@ -109,7 +109,7 @@ tidy_penalized <- function(x, conf.int) {
                     estimate = as.numeric(coef), penalty = rep(penalty, each = nrow(coef)),
                     lm_estimate = as.numeric(exact), stringsAsFactors = FALSE)
   if (k == 1L) out$response <- NULL
-  out
+  as_broom_table(out)
 }
 
 #' @rdname gd_lm-tidiers
@@ -139,7 +139,7 @@ glance.gd_lm <- function(x, ...) {
                     momentum = number(report$momentum), condition_number = number(report$condition_number),
                     stringsAsFactors = FALSE, check.names = FALSE)
   if (k == 1L) out$response <- NULL
-  out
+  as_broom_table(out)
 }
 
 #' @rdname gd_lm-tidiers
@@ -198,7 +198,18 @@ augment.gd_lm <- function(x, newdata = NULL, se_fit = FALSE, interval = c("none"
       put(".std.resid", column(diag$rstandard, j))
     }
   }
-  data
+  # row names that say something (mtcars' cars) become a first column .rownames, as broom's augment() makes them
+  if (!identical(rownames(data), as.character(seq_len(nrow(data))))) {
+    data <- cbind(data.frame(.rownames = rownames(data)), data)
+  }
+  as_broom_table(data)
+}
+
+# A tidier's table as broom gives it: a tibble when the tibble package is installed (broom's own dependency),
+# else a data.frame with the same columns.
+as_broom_table <- function(table) {
+  rownames(table) <- NULL
+  if (requireNamespace("tibble", quietly = TRUE)) tibble::as_tibble(table) else table
 }
 
 # predict() on the training rows without na.exclude's padding (augment() has a row per model-frame row),

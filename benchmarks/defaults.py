@@ -24,7 +24,6 @@ reached against ``gradlm.lstsq``.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -294,17 +293,12 @@ def markdown(res: dict) -> list:
 
 
 def main() -> None:
-    import argparse
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import run as suite  # noqa: E402  (benchmarks/run.py)
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="10^5 rows for the big data, fewer repeats")
-    args = parser.parse_args()
-    torch.set_num_threads(int(os.environ.get("GRADLM_BENCH_THREADS", "2")))
-    X, y = suite.make_data(100_000 if args.quick else 1_000_000)
-    print("\n".join(markdown(run(X, y, args.quick, suite.median_time, suite.normal_equations))))
+    quick = suite.part_alone("10^5 rows for the big data, fewer repeats")
+    X, y = suite.suite_data(quick)
+    print("\n".join(markdown(run(X, y, quick, suite.median_time, suite.normal_equations))))
 
 
 if __name__ == "__main__":

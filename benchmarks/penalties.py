@@ -279,13 +279,10 @@ def markdown(res: dict) -> list:
 
 
 def main() -> None:
-    import argparse
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import run as suite  # noqa: E402  (benchmarks/run.py)
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    args = parser.parse_args()
-    torch.set_num_threads(int(os.environ.get("GRADLM_BENCH_THREADS", "2")))
-    print("\n".join(markdown(run(args.quick))))
+    print("\n".join(markdown(run(suite.part_alone("fewer repeats")))))
 
 
 if __name__ == "__main__":

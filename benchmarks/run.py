@@ -179,6 +179,21 @@ def r_benchmark(n, out_dir):
     return json.loads(path.read_text())
 
 
+def part_alone(quick_help: str) -> bool:
+    """For a part of the suite run by itself (``python benchmarks/PART.py``): its ``--quick`` flag, and torch's
+    threads as ``make bench`` sets them."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    quick = parser.parse_args().quick
+    torch.set_num_threads(int(os.environ.get("GRADLM_BENCH_THREADS", "2")))
+    return quick
+
+
+def suite_data(quick: bool):
+    """The suite's data: 10^6 rows (10^5 with --quick)."""
+    return make_data(100_000 if quick else 1_000_000)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")

@@ -175,17 +175,12 @@ def markdown(res: dict) -> list:
 
 
 def main() -> None:
-    import argparse
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import run as suite  # noqa: E402  (benchmarks/run.py)
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="10^5 rows")
-    args = parser.parse_args()
-    torch.set_num_threads(int(os.environ.get("GRADLM_BENCH_THREADS", "2")))
-    X, y = suite.make_data(100_000 if args.quick else 1_000_000)
-    print("\n".join(markdown(run(X, y, args.quick))))
+    quick = suite.part_alone("10^5 rows")
+    X, y = suite.suite_data(quick)
+    print("\n".join(markdown(run(X, y, quick))))
 
 
 if __name__ == "__main__":

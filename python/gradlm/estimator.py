@@ -376,6 +376,7 @@ class Regressor:
             assert source is not None  # (without the moments, the data are a stream)
             n_features, n_targets = source.n_features, source.n_outputs
         seen = stats  # the moments of all the data seen: this fit's, or every partial_fit chunk's
+        fingerprint = stats.fingerprint() if stats is not None else None  # (which chunks partial_fit has seen)
         if partial:
             expected = getattr(self, "n_features_in_", n_features)
             if n_features != expected:
@@ -386,7 +387,7 @@ class Regressor:
                 # A chunk seen before (several epochs over the same chunks) is the same rows again: counted once,
                 # or the inference would take each pass for new observations (5 epochs: standard errors /sqrt(5)).
                 chunks_seen: set = getattr(self, "_chunks_seen", set())
-                seen = earlier if stats.fingerprint() in chunks_seen else earlier.merge(stats)
+                seen = earlier if fingerprint in chunks_seen else earlier.merge(stats)
         center, scale, y_center, y_scale = self._standardization(seen, n_features, n_targets)
         # The penalty on the original scale (on standardized predictors when standardize), and as trained.
         penalty = Penalty.of(self.alpha, self.l1_ratio, n_targets)
@@ -508,7 +509,7 @@ class Regressor:
         self._seen = seen
         if stats is not None:  # (fit() starts the record afresh; partial_fit adds to it)
             before: set = getattr(self, "_chunks_seen", set()) if partial else set()
-            self._chunks_seen = before | {stats.fingerprint()}
+            self._chunks_seen = before | {fingerprint}
         self._partial_calls = getattr(self, "_partial_calls", 0) + 1 if partial else 0
         if seen is not None:
             stats = seen
